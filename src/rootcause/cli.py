@@ -1,0 +1,327 @@
+"""The `rootcause` command: parses arguments, calls plain functions, prints their results.
+
+This is the only module that prints. Every RootcauseError becomes one line on stderr,
+`rootcause: error: <what> — <where>`, and its exit code (2 for unusable input or settings, 1
+otherwise); anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rootcause import __version__
+from rootcause.errors import ConfigError, InputError, RootcauseError
+
+app = typer.Typer(
+    help="Mine customer complaints for their root causes and write a weekly PDF.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+demo_app = typer.Typer(help="The bundled demo data.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+
+_state: dict[str, Any] = {}
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=None, ensure_ascii=False, default=str))
+
+
+def _settings(**flags: Any) -> Any:
+    from rootcause.settings import load_settings
+
+    overrides: dict[str, Any] = {}
+    if _state.get("database_url"):
+        overrides["database_url"] = _state["database_url"]
+    overrides.update({k: v for k, v in flags.items() if v is not None})
+    return load_settings(overrides)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"rootcause {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            envvar="ROOTCAUSE_DATABASE_URL",
+            help="SQLAlchemy URL, e.g. sqlite:///rootcause.db or postgresql://user@host/db.",
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    _state["database_url"] = database_url
+
+
+def _parse_columns(pairs: list[str]) -> dict[str, str]:
+    from rootcause.ingest.readers import CANONICAL_COLUMNS
+
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        target, sep, column = pair.partition("=")
+        target = target.strip().lower()
+        if not sep or not column.strip():
+            raise ConfigError(f"--column {pair!r}: expected FIELD=COLUMN, e.g. --column text=body")
+        if target not in CANONICAL_COLUMNS:
+            known = ", ".join(CANONICAL_COLUMNS)
+            raise ConfigError(f"--column {pair!r}: unknown field {target!r} (known: {known})")
+        mapping[target] = column.strip()
+    return mapping
+
+
+def _progress(total: int, label: str) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="B", unit_scale=True, desc=label, leave=False, file=sys.stderr)
+    return bar.update, bar.close
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="CSV or JSON Lines files (.gz is fine).")],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="Source name for de-duplication (default: the file name without extension)."
+        ),
+    ] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column", "-c", help="Map a field to a column: --column text=body (repeatable)."
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Force an encoding (default: UTF-8, falling back to cp1252 per line)."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Stop at the first bad row and load nothing from the file.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Load complaint exports: validate, redact, de-duplicate, quarantine bad rows."""
+    from rootcause.ingest import ingest_path
+    from rootcause.pipeline import open_database, taxonomy_for
+
+    for path in paths:
+        if not path.exists():
+            raise InputError(path, "no such file")
+    column_map = _parse_columns(column or [])
+    settings = _settings()
+    taxonomy = taxonomy_for(settings)
+    engine = open_database(settings)
+    totals = {"inserted": 0, "duplicates": 0, "quarantined": 0}
+    problems: list[dict[str, Any]] = []
+    files: list[dict[str, Any]] = []
+    failed: list[InputError] = []
+    for path in paths:
+        update, close = (
+            (None, lambda: None) if as_json else _progress(path.stat().st_size, path.name)
+        )
+        try:
+            result = ingest_path(
+                path,
+                engine=engine,
+                settings=settings,
+                taxonomy=taxonomy,
+                source=source,
+                column_map=column_map,
+                encoding=encoding,
+                strict=strict,
+                on_bytes=update,
+            )
+        except InputError as exc:
+            failed.append(exc)
+            typer.echo(f"rootcause: error: {exc}", err=True)
+            continue
+        finally:
+            close()
+        for key in totals:
+            totals[key] += getattr(result, key)
+        problems.extend(p.as_dict() for p in result.problems)
+        files.append(result.as_dict())
+        if not as_json:
+            typer.echo(
+                f"{path}: {result.inserted:,} inserted, {result.duplicates:,} duplicates, "
+                f"{result.quarantined:,} quarantined (source '{result.source}')"
+            )
+            for problem in result.problems[:10]:
+                typer.echo(f"  quarantined: {problem}", err=True)
+            if len(result.problems) > 10 or result.quarantined > len(result.problems[:10]):
+                typer.echo("  (all quarantined rows: rootcause quarantine)", err=True)
+            for warning in result.warnings[:5]:
+                typer.echo(f"  warning: {warning}", err=True)
+    if as_json:
+        _echo_json({**totals, "problems": problems, "files": files})
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """What the database holds: complaints, quarantined rows, classifications, themes, fixes."""
+    from rootcause import store
+    from rootcause.db import session_scope
+    from rootcause.pipeline import open_database
+
+    engine = open_database(_settings())
+    with session_scope(engine) as session:
+        counts = store.status_counts(session=session)
+    if as_json:
+        _echo_json(counts)
+    else:
+        for key, value in counts.items():
+            typer.echo(f"{key:>13}: {value:,}")
+
+
+@app.command()
+def quarantine(
+    limit: Annotated[int, typer.Option(help="How many rows to show.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON Lines.")] = False,
+) -> None:
+    """List quarantined rows with the file, line and reason."""
+    from rootcause import store
+    from rootcause.db import session_scope
+    from rootcause.pipeline import open_database
+
+    engine = open_database(_settings())
+    with session_scope(engine) as session:
+        rows = store.quarantine_rows(session=session, limit=limit)
+    for q in rows:
+        if as_json:
+            _echo_json(
+                {
+                    "id": q.id,
+                    "source": q.source,
+                    "path": q.path,
+                    "line": q.line,
+                    "code": q.code,
+                    "message": q.message,
+                    "raw": q.raw[:2000],
+                }
+            )
+        else:
+            typer.echo(f"{q.path}: line {q.line}: {q.message} [{q.code}]")
+
+
+@demo_app.command("load")
+def demo_load(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Load the bundled demo complaints into the configured database (idempotent)."""
+    from rootcause.pipeline import load_demo, open_database, taxonomy_for
+
+    settings = _settings()
+    results = load_demo(open_database(settings), settings, taxonomy_for(settings))
+    if as_json:
+        _echo_json([r.as_dict() for r in results])
+        return
+    for r in results:
+        typer.echo(
+            f"{r.path}: {r.inserted:,} inserted, {r.duplicates:,} duplicates, "
+            f"{r.quarantined:,} quarantined"
+        )
+
+
+def _week_and_out(
+    week: str | None, out: Path | None, *, run_all: bool, demo_if_empty: bool
+) -> None:
+    from rootcause.pipeline import (
+        ensure_data,
+        open_database,
+        render_week,
+        resolve_week,
+        run_week,
+        taxonomy_for,
+    )
+
+    settings = _settings()
+    taxonomy = taxonomy_for(settings)
+    engine = open_database(settings)
+    if demo_if_empty:
+        for r in ensure_data(engine, settings, taxonomy):
+            typer.echo(f"loaded demo data: {r.path}: {r.inserted:,} inserted", err=True)
+    iso = resolve_week(engine, week)
+    step = run_week if run_all else render_week
+    outcome = step(engine, settings, taxonomy, iso, out)
+    typer.echo(f"{outcome.week}: {outcome.pages} pages", err=True)
+    typer.echo(str(outcome.path))
+
+
+WeekOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--week", help="ISO week, e.g. 2026-W47 (default: the latest complete week in the data)."
+    ),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", help="Where to write the PDF (default: reports/out/rootcause-<week>.pdf)."
+    ),
+]
+
+
+@app.command()
+def run(
+    week: WeekOpt = None,
+    out: OutOpt = None,
+    demo_if_empty: Annotated[
+        bool,
+        typer.Option(
+            "--demo-if-empty", help="Load the demo data first when the database is empty."
+        ),
+    ] = False,
+) -> None:
+    """Run every stage for a week and write its PDF; prints the PDF's path last."""
+    _week_and_out(week, out, run_all=True, demo_if_empty=demo_if_empty)
+
+
+@app.command()
+def report(week: WeekOpt = None, out: OutOpt = None) -> None:
+    """Render the week's PDF from what the database holds; prints the PDF's path."""
+    _week_and_out(week, out, run_all=False, demo_if_empty=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: one line per known error, with its exit code. Always exits."""
+    try:
+        app(args=argv, prog_name="rootcause")
+    except RootcauseError as exc:
+        typer.echo(f"rootcause: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("rootcause: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The numbers a weekly report shows, gathered by plain queries into plain dataclasses.
+
+Templates only lay these out; nothing in a template computes a figure, so every number in the
+PDF can be traced to one function here and the query behind it in `store.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from rootcause import store
+from rootcause.models import Complaint, IngestRun, Quarantine
+from rootcause.period import IsoWeek
+from rootcause.taxonomy import Taxonomy
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    channel: str
+    this_week: int
+    last_week: int
+    trend: list[int]
+
+    @property
+    def change(self) -> int:
+        return self.this_week - self.last_week
+
+    @property
+    def change_pct(self) -> float | None:
+        return None if self.last_week == 0 else 100.0 * self.change / self.last_week
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    week: IsoWeek
+    weeks: list[IsoWeek]
+    title: str
+    data_as_of: datetime | None
+    snapshot: str
+    sources: dict[str, int]
+    total_complaints: int
+    weekly_totals: list[int]
+    channels: list[ChannelRow]
+    quarantine_by_code: dict[str, int]
+    ingest_totals: dict[str, int]
+    taxonomy: Taxonomy
+    sample: list[Complaint] = field(default_factory=list)
+
+    @property
+    def this_week_total(self) -> int:
+        return self.weekly_totals[-1] if self.weekly_totals else 0
+
+    @property
+    def last_week_total(self) -> int:
+        return self.weekly_totals[-2] if len(self.weekly_totals) > 1 else 0
+
+    @property
+    def prior_mean(self) -> float | None:
+        prior = self.weekly_totals[-9:-1]
+        return sum(prior) / len(prior) if prior else None
+
+
+def _snapshot_hash(session: Session) -> tuple[str, datetime | None]:
+    """A fingerprint of what the report was computed from: same data, same hash."""
+    row = session.execute(
+        select(func.count(), func.max(Complaint.id), func.max(Complaint.ingested_at))
+    ).one()
+    q = session.execute(select(func.count(), func.max(Quarantine.id))).one()
+    digest = hashlib.sha256(repr((tuple(row[:2]), tuple(q))).encode()).hexdigest()[:16]
+    return digest, row[2]
+
+
+def build_context(
+    *, session: Session, week: IsoWeek, taxonomy: Taxonomy, title: str, trend_weeks: int
+) -> ReportContext:
+    """Gather everything the report for `week` shows."""
+    weeks = week.window(trend_weeks)
+    names = [str(w) for w in weeks]
+    counts = store.weekly_channel_counts(session=session, weeks=names)
+    channels = sorted({c for (_, c) in counts})
+    totals = [sum(n for (w, _), n in counts.items() if w == name) for name in names]
+    rows = [
+        ChannelRow(
+            channel=c or "unknown",
+            this_week=counts.get((names[-1], c), 0),
+            last_week=counts.get((names[-2], c), 0) if len(names) > 1 else 0,
+            trend=[counts.get((name, c), 0) for name in names],
+        )
+        for c in channels
+    ]
+    rows.sort(key=lambda r: (-r.this_week, r.channel))
+    snapshot, as_of = _snapshot_hash(session)
+    ingest = session.execute(
+        select(
+            func.coalesce(func.sum(IngestRun.rows_read), 0),
+            func.coalesce(func.sum(IngestRun.inserted), 0),
+            func.coalesce(func.sum(IngestRun.duplicates), 0),
+            func.coalesce(func.sum(IngestRun.quarantined), 0),
+        )
+    ).one()
+    sample = store.complaints_between(session=session, start=week.start, end=week.end, limit=5)
+    return ReportContext(
+        week=week, weeks=weeks, title=title, data_as_of=as_of, snapshot=snapshot,
+        sources=store.source_counts(session=session),
+        total_complaints=store.count_complaints(session=session),
+        weekly_totals=totals, channels=rows,
+        quarantine_by_code=store.quarantine_by_code(session=session),
+        ingest_totals=dict(zip(("rows_read", "inserted", "duplicates", "quarantined"),
+                               (int(x) for x in ingest), strict=True)),
+        taxonomy=taxonomy, sample=sample,
+    )  # fmt: skip

@@ -1,0 +1,153 @@
+"""Render the report: Jinja2 HTML from `reports/templates/`, then a PDF with WeasyPrint.
+
+The renderer is sealed: Jinja2 escapes every value (complaint text is data, never markup), and
+WeasyPrint's URL fetcher serves only files inside the templates folder, so nothing in a complaint
+can reach the network or the file system. The PDF is written to a temporary file and renamed, so
+a crash never leaves half a report, and fixed metadata make the same data give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from rootcause.errors import ReportError
+from rootcause.report import charts
+from rootcause.report.context import ReportContext
+
+
+@dataclass
+class RenderResult:
+    path: Path
+    pages: int
+    sha256: str
+    refused_urls: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _fmt_int(value: float | int | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def _signed(value: float | int | None, suffix: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:+,.0f}{suffix}" if value else f"0{suffix}"
+
+
+def build_environment(templates: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates)),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["int"] = _fmt_int
+    env.filters["signed"] = _signed
+    return env
+
+
+def render_html(context: ReportContext, templates: Path) -> str:
+    """The report as one HTML document (charts inline), ready for WeasyPrint."""
+    week_names = [str(w) for w in context.weeks]
+    svgs = {
+        "weekly_volume": charts.weekly_volume_svg(week_names, context.weekly_totals),
+        "channel_sparklines": {
+            row.channel: charts.sparkline_svg(row.trend[-8:]) for row in context.channels
+        },
+    }
+    env = build_environment(templates)
+    return env.get_template("report.html.j2").render(r=context, charts=svgs)
+
+
+def _fetcher(templates: Path, refused: list[str]) -> Any:
+    from weasyprint.urls import URLFetcher
+
+    root = templates.resolve()
+
+    class TemplateAssetFetcher(URLFetcher):  # type: ignore[misc]
+        """Serve the templates' own files; refuse every other URL (and remember it)."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("data:image/svg+xml;base64,"):
+                return super().fetch(url, headers)  # the report's own charts
+            if url.startswith("file://"):
+                from urllib.parse import unquote, urlparse
+
+                target = Path(unquote(urlparse(url).path)).resolve()
+                if target.is_relative_to(root) and target.is_file():
+                    return super().fetch(url, headers)
+            refused.append(url)
+            raise ValueError(f"rootcause reports load no outside resources: {url[:80]}")
+
+    return TemplateAssetFetcher(allowed_protocols=["file", "data"])
+
+
+@contextmanager
+def _capture_weasyprint_logs() -> Iterator[list[str]]:
+    records: list[str] = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    logger = logging.getLogger("weasyprint")
+    handler = _Keep(level=logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+
+
+def write_pdf(html: str, out: Path, *, templates: Path, identifier: str) -> RenderResult:
+    """Write `html` as a PDF at `out` atomically; returns pages, hash and anything refused."""
+    from weasyprint import HTML
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    refused: list[str] = []
+    with _capture_weasyprint_logs() as logs:
+        document = HTML(
+            string=html,
+            base_url=templates.resolve().as_uri() + "/",
+            url_fetcher=_fetcher(templates, refused),
+        ).render()
+        pdf = document.write_pdf(pdf_identifier=identifier.encode("ascii"))
+    assert isinstance(pdf, bytes)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, out)
+    except OSError as exc:
+        if "tmp_name" in locals() and os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise ReportError(f"{out}: cannot write the report: {exc.strerror}") from None
+    return RenderResult(
+        path=out,
+        pages=len(document.pages),
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        refused_urls=refused,
+        warnings=logs,
+    )
+
+
+def render_report(context: ReportContext, out: Path, *, templates: Path) -> RenderResult:
+    """Render the weekly report for `context` to `out`."""
+    if not (templates / "report.html.j2").is_file():
+        raise ReportError(f"{templates}: no report.html.j2 here (setting report.templates_dir)")
+    html = render_html(context, templates)
+    identifier = hashlib.md5(f"{context.week}:{context.snapshot}".encode()).hexdigest()
+    return write_pdf(html, out, templates=templates, identifier=identifier)

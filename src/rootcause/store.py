@@ -1,0 +1,188 @@
+"""Reads and writes: every query rootcause runs lives here, with a keyword-only `session=`.
+
+Writes that must be idempotent use the database's own conflict handling (ON CONFLICT DO NOTHING
+against the unique keys), so a re-run or a second process can never insert a row twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Insert
+from sqlmodel import Session, SQLModel, col
+
+from rootcause.models import (
+    Classification,
+    Complaint,
+    Fix,
+    IngestRun,
+    Quarantine,
+    ReportRun,
+    Theme,
+    utcnow,
+)
+
+
+def _insert_ignoring_conflicts(session: Session, model: type[SQLModel]) -> Insert:
+    table = model.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+_COMPLAINT_COLUMNS = (
+    "source", "external_id", "text_original", "text_redacted", "text_hash", "received_at", "week",
+    "channel", "customer_id", "order_id", "agent_id", "product", "first_response_at",
+    "resolved_at", "ingested_at", "ingest_run_id",
+)  # fmt: skip
+_SQLITE_INSERT = (
+    f"INSERT INTO complaint ({', '.join(_COMPLAINT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_COMPLAINT_COLUMNS))}) ON CONFLICT DO NOTHING"
+)
+
+
+def _sqlite_value(value: Any) -> Any:
+    # The text form SQLAlchemy's SQLite DateTime writes and reads back (naive, UTC).
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def insert_complaints(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert complaints, skipping any that clash with a stored one on (source, external id)
+    or (source, text hash); returns how many were new.
+
+    The database decides what is a duplicate (unique keys + ON CONFLICT DO NOTHING), so a
+    re-run, a resumed run and two concurrent loads all count the same way. On SQLite the rows go
+    to the driver's executemany directly: SQLAlchemy's per-row processing cost a third of the
+    load time.
+    """
+    if not rows:
+        return 0
+    if session.get_bind().dialect.name == "sqlite":
+        params = [tuple(_sqlite_value(r.get(c)) for c in _COMPLAINT_COLUMNS) for r in rows]
+        result: Any = session.connection().exec_driver_sql(_SQLITE_INSERT, params)
+        return int(result.rowcount)
+    # psycopg's executemany reports no per-row count; RETURNING says exactly which rows went in.
+    stmt = _insert_ignoring_conflicts(session, Complaint).returning(Complaint.__table__.c.id)  # type: ignore[attr-defined]
+    return len(session.execute(stmt, list(rows)).all())
+
+
+def insert_quarantine(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(_insert_ignoring_conflicts(session, Quarantine), list(rows))
+
+
+def start_ingest_run(
+    *, session: Session, source: str, path: str, file_format: str, encoding: str
+) -> IngestRun:
+    run = IngestRun(
+        source=source, path=path, file_format=file_format, encoding=encoding, started_at=utcnow()
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def add_to_ingest_run(
+    *,
+    session: Session,
+    run_id: int,
+    inserted: int,
+    duplicates: int,
+    quarantined: int,
+    warnings: Sequence[str] = (),
+    finished: bool = False,
+) -> None:
+    run = session.get(IngestRun, run_id)
+    if run is None:
+        raise LookupError(f"ingest run {run_id} is gone")
+    run.inserted += inserted
+    run.duplicates += duplicates
+    run.quarantined += quarantined
+    run.rows_read += inserted + duplicates + quarantined
+    if warnings:
+        run.warnings = [*run.warnings, *warnings][:100]
+    if finished:
+        run.finished_at = utcnow()
+    session.add(run)
+
+
+def count_complaints(*, session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Complaint)) or 0)
+
+
+def status_counts(*, session: Session) -> dict[str, int]:
+    """What the database holds, for `rootcause status`."""
+
+    def count(model: type[SQLModel], *where: Any) -> int:
+        q = select(func.count()).select_from(model)
+        for w in where:
+            q = q.where(w)
+        return int(session.scalar(q) or 0)
+
+    complaints = count(Complaint)
+    classified = count(Classification)
+    return {
+        "complaints": complaints,
+        "quarantined": count(Quarantine),
+        "classified": classified,
+        "pending": complaints - classified,
+        "needs_review": count(Classification, Classification.needs_review.is_(True)),  # type: ignore[attr-defined]
+        "themes": count(Theme, Theme.merged_into_id.is_(None)),  # type: ignore[union-attr]
+        "fixes": count(Fix),
+    }
+
+
+def latest_received_at(*, session: Session) -> datetime | None:
+    return session.scalar(select(func.max(Complaint.received_at)))
+
+
+def quarantine_rows(*, session: Session, limit: int = 100) -> list[Quarantine]:
+    q = select(Quarantine).order_by(Quarantine.id).limit(limit)  # type: ignore[arg-type]
+    return list(session.scalars(q))
+
+
+def weekly_channel_counts(*, session: Session, weeks: Sequence[str]) -> dict[tuple[str, str], int]:
+    """Complaints per (week, channel) for the given weeks; channel '' when unknown."""
+    q = (
+        select(col(Complaint.week), col(Complaint.channel), func.count())
+        .where(col(Complaint.week).in_(list(weeks)))
+        .group_by(col(Complaint.week), col(Complaint.channel))
+    )
+    return {(w, c or ""): int(n) for w, c, n in session.execute(q)}
+
+
+def source_counts(*, session: Session) -> dict[str, int]:
+    source = col(Complaint.source)
+    q = select(source, func.count()).group_by(source).order_by(source)
+    return {s: int(n) for s, n in session.execute(q)}
+
+
+def quarantine_by_code(*, session: Session) -> dict[str, int]:
+    code = col(Quarantine.code)
+    q = select(code, func.count()).group_by(code).order_by(code)
+    return {c: int(n) for c, n in session.execute(q)}
+
+
+def complaints_between(
+    *, session: Session, start: datetime, end: datetime, limit: int | None = None
+) -> list[Complaint]:
+    q = (
+        select(Complaint)
+        .where(col(Complaint.received_at) >= start, col(Complaint.received_at) < end)
+        .order_by(col(Complaint.received_at), col(Complaint.id))
+    )
+    if limit is not None:
+        q = q.limit(limit)
+    return list(session.scalars(q))
+
+
+def record_report_run(*, session: Session, run: ReportRun) -> ReportRun:
+    session.add(run)
+    session.flush()
+    return run
