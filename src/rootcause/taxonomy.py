@@ -58,6 +58,9 @@ def _expect(value: Any, kind: type, where: str, path: Path) -> Any:
 
 def parse_taxonomy(data: Mapping[str, Any], *, path: Path, version: str) -> Taxonomy:
     """Validate a parsed taxonomy document; every error names the offending key."""
+    unknown_top = set(data) - {"name", "causes", "redaction"}
+    if unknown_top:
+        raise TaxonomyError(f"{path}: key '{sorted(unknown_top)[0]}': unknown key")
     causes_raw = _expect(data.get("causes"), dict, "causes", path)
     causes: list[Cause] = []
     for name, body in causes_raw.items():
@@ -87,6 +90,10 @@ def parse_taxonomy(data: Mapping[str, Any], *, path: Path, version: str) -> Taxo
     if FALLBACK_CAUSE not in {c.name for c in causes}:
         raise TaxonomyError(f"{path}: key 'causes.{FALLBACK_CAUSE}': missing (the fallback cause)")
     redaction = _expect(data.get("redaction", {}), dict, "redaction", path)
+    unknown_redaction = set(redaction) - {"mask_order_numbers"}
+    if unknown_redaction:
+        key = sorted(unknown_redaction)[0]
+        raise TaxonomyError(f"{path}: key 'redaction.{key}': unknown key")
     mask = _expect(
         redaction.get("mask_order_numbers", False), bool, "redaction.mask_order_numbers", path
     )

@@ -33,7 +33,7 @@ _SUSPECT_RE = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ID_LIMIT = 200
 
 CHANNEL_ALIASES = {
-    "e-mail": "email", "mail": "email", "tweet": "social", "twitter": "social", "x": "social",
+    "e_mail": "email", "mail": "email", "tweet": "social", "twitter": "social", "x": "social",
     "facebook": "social", "instagram": "social", "phone_call": "phone", "call": "phone",
     "telephone": "phone", "voice": "phone", "live_chat": "chat", "webchat": "chat",
     "web": "web_form", "webform": "web_form", "form": "web_form", "app_review": "review",

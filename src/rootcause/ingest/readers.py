@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import io
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -226,9 +225,10 @@ def _open_bytes(path: Path) -> IO[bytes]:
         raise InputError(path, "is a directory, not a file") from None
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror}") from None
-    if fh.read(2) == b"\x1f\x8b":
-        fh.seek(0)
-        return gzip.GzipFile(fileobj=fh)  # type: ignore[return-value]
+    gzipped = fh.read(2) == b"\x1f\x8b"
+    if gzipped:
+        fh.close()
+        return gzip.open(path, "rb")
     fh.seek(0)
     return fh
 
@@ -240,9 +240,32 @@ def open_source(
     encoding: str | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> Source:
-    """Sniff and open one export; raise InputError if the file cannot be used at all."""
-    column_map = column_map or {}
+    """Sniff and open one export; raise InputError if the file cannot be used at all.
+
+    The file is closed when its rows have been read to the end, or at once if it is unusable.
+    """
     raw = _open_bytes(path)
+    try:
+        return _sniff(path, raw, column_map or {}, encoding, on_bytes)
+    except BaseException:
+        raw.close()
+        raise
+
+
+def _closing(rows: Iterator[RawRow], raw: IO[bytes]) -> Iterator[RawRow]:
+    try:
+        yield from rows
+    finally:
+        raw.close()
+
+
+def _sniff(
+    path: Path,
+    raw: IO[bytes],
+    column_map: Mapping[str, str],
+    encoding: str | None,
+    on_bytes: Callable[[int], None] | None,
+) -> Source:
     try:
         head = raw.read(_SNIFF_BYTES)
     except (OSError, EOFError) as exc:
@@ -259,7 +282,7 @@ def open_source(
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Excel's "Unicode text" export: decode the whole stream, then hand on UTF-8 lines.
         encoding = "utf-16"
-        text_stream = io.TextIOWrapper(raw, encoding="utf-16", newline="")
+        text_stream = codecs.getreader("utf-16")(raw)
         lines_source = (line.encode("utf-8") for line in text_stream)
     else:
         binary = _describe_binary(head)
@@ -291,7 +314,7 @@ def open_source(
             encoding or "utf-8",
             tuple(CANONICAL_COLUMNS),
             size,
-            _json_rows(dec, column_map),
+            _closing(_json_rows(dec, column_map), raw),
             warnings,
         )
 
@@ -313,6 +336,6 @@ def open_source(
         encoding or "utf-8",
         columns,
         size,
-        _csv_rows(dec, reader, header, mapping),
+        _closing(_csv_rows(dec, reader, header, mapping), raw),
         warnings,
     )

@@ -103,7 +103,7 @@ def build_context(
             func.coalesce(func.sum(IngestRun.quarantined), 0),
         )
     ).one()
-    sample = store.complaints_between(session=session, start=week.start, end=week.end, limit=5)
+    sample = store.complaints_between(session=session, start=week.start, end=week.end, limit=3)
     return ReportContext(
         week=week, weeks=weeks, title=title, data_as_of=as_of, snapshot=snapshot,
         sources=store.source_counts(session=session),
