@@ -45,7 +45,10 @@ def parse_datetime(value: str) -> datetime:
             if not 1 <= hour <= 12:
                 raise ValueError(f"{value!r}: hour {hour} with AM/PM")
             hour = hour % 12 + (12 if m[7].lower() == "pm" else 0)
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        try:
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        except ValueError as exc:
+            raise ValueError(f"{value[:40]!r} is not a valid MM/DD/YYYY date: {exc}") from None
     try:
         return _utc(parsedate_to_datetime(text))
     except (TypeError, ValueError, IndexError):

@@ -22,7 +22,12 @@ from rootcause.ingest.problems import RowRejected
 from rootcause.period import IsoWeek
 from rootcause.redact import RedactionPolicy, redact_text
 
-_TAG_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+# Only real HTML tag names: "<John Smith>" in a forwarded e-mail is text, not markup.
+_HTML_TAGS = (
+    "a|abbr|b|blockquote|body|br|center|code|div|em|font|h[1-6]|head|hr|html|i|img|li|link|meta|"
+    "ol|p|pre|s|script|small|span|strong|style|sub|sup|table|tbody|td|th|thead|title|tr|u|ul"
+)
+_TAG_RE = re.compile(rf"</?(?:{_HTML_TAGS})\b(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _BLOCK_RE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _BREAK_RE = re.compile(r"<(?:br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", re.IGNORECASE)
 _SPACES_RE = re.compile(r"[ \t\f\v\u00a0]+")
