@@ -29,19 +29,29 @@ def machine() -> dict[str, str | int]:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as fh:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu)
+            names = (ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
+            cpu = next(names, cpu)
     except OSError:
         pass
-    return {"cores": os.cpu_count() or 0, "memory_gib": round(mem_kib / 2**20, 1), "cpu": cpu,
-            "python": platform.python_version()}
+    return {
+        "cores": os.cpu_count() or 0,
+        "memory_gib": round(mem_kib / 2**20, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+    }
 
 
 def ingest_section(sizes: list[int], workdir: Path) -> list[dict[str, object]]:
     results = []
     for rows in sizes:
         print(f"bench: ingest {rows:,} rows …", file=sys.stderr, flush=True)
-        proc = subprocess.run([sys.executable, "-m", "bench.ingest", str(rows), str(workdir)],
-                              cwd=ROOT, capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.ingest", str(rows), str(workdir)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     return results
 
@@ -75,8 +85,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rootcause-bench-") as tmp:
         ingest = ingest_section(sizes, Path(tmp))
-    info: dict[str, object] = {"date": datetime.now(UTC).strftime("%Y-%m-%d"),
-                               "machine": machine()}
+    info: dict[str, object] = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "machine": machine()}
     (OUT / "bench.json").write_text(json.dumps({**info, "ingest": ingest}, indent=2) + "\n")
     markdown = write_markdown(info, ingest)
     (ROOT / "BENCHMARKS.md").write_text(markdown)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
@@ -109,7 +109,8 @@ _ORDER_KEYWORD: Final = re.compile(
     r"(?<![\w\]])(?:order|booking|reservation|confirmation|reference|ref|invoice|ticket|tracking)s?\b\.?"
     r"(?:[ ]+(?:number|num|no\b\.?|id\b|code|ref\b\.?))?"
     + _CONNECTORS
-    + r"(?P<num>(?=[A-Za-z0-9-]*[0-9])[A-Za-z0-9][A-Za-z0-9-]{3,24})(?![\w\[-])",
+    + r"(?P<num>(?=[A-Za-z0-9-]*[0-9])[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){3,24})"
+    r"(?![\w\[]|-[\w\[(+#%])",
     re.IGNORECASE,
 )
 # Not after a decimal point, thousands separator or currency sign; not followed by decimals.
@@ -297,19 +298,32 @@ def _find_phones(text: str, spans: list[_Span]) -> None:
             pos = end
 
 
+def _free_matches(
+    pattern: re.Pattern[str], text: str, spans: list[_Span], upto: str | None = None
+) -> Iterator[re.Match[str]]:
+    """Like finditer, but skip a match whose text (up to group `upto`, if given) overlaps a claimed
+    span, and search again one character later so the skipped match cannot hide a later one."""
+    pos = 0
+    while (match := pattern.search(text, pos)) is not None:
+        end = match.end() if upto is None else match.start(upto)
+        if _is_free(spans, match.start(), end):
+            yield match
+            pos = match.end()
+        else:
+            pos = match.start() + 1
+
+
 def _find_keyword_accounts(text: str, spans: list[_Span]) -> None:
-    for match in _ACCOUNT_KEYWORD.finditer(text):
+    for match in _free_matches(_ACCOUNT_KEYWORD, text, spans, upto="num"):
         _claim(text, spans, match.start("num"), match.end("num"), kind="account", min_digits=6)
 
 
 def _find_orders(text: str, spans: list[_Span], mask: bool) -> None:
     kind = "order" if mask else None
-    for match in _ORDER_TOKEN.finditer(text):
-        if _is_free(spans, *match.span()):
-            spans.append((match.start(), match.end(), kind))
-    for match in _ORDER_KEYWORD.finditer(text):
-        if _is_free(spans, *match.span("num")):
-            spans.append((match.start("num"), match.end("num"), kind))
+    for match in _free_matches(_ORDER_TOKEN, text, spans):
+        spans.append((match.start(), match.end(), kind))
+    for match in _free_matches(_ORDER_KEYWORD, text, spans):
+        spans.append((match.start("num"), match.end("num"), kind))
 
 
 def _find_account_runs(text: str, spans: list[_Span]) -> None:
@@ -334,9 +348,8 @@ def _scan(text: str, mask_orders: bool) -> list[_Span]:
     return spans
 
 
-def _apply(text: str, spans: list[_Span]) -> tuple[str, dict[str, int]]:
+def _apply(text: str, spans: list[_Span], counts: dict[str, int]) -> str:
     parts: list[str] = []
-    counts: dict[str, int] = {}
     pos = 0
     for start, end, kind in sorted(spans, key=lambda span: span[0]):
         if kind is None:
@@ -346,20 +359,31 @@ def _apply(text: str, spans: list[_Span]) -> tuple[str, dict[str, int]]:
         counts[kind] = counts.get(kind, 0) + 1
         pos = end
     parts.append(text[pos:])
-    return "".join(parts), counts
+    return "".join(parts)
+
+
+def _redact(text: str, mask_orders: bool, counts: dict[str, int]) -> str:
+    """Scan and mask until nothing new is found, so the result is a fixed point.
+
+    The patterns already treat masks like words, so a second scan almost never finds anything;
+    it is the guarantee that redaction is idempotent. It always ends: every mask removes at least
+    one digit or "@". Text without PII is scanned once and returned as the same object.
+    """
+    while True:
+        spans = _scan(text, mask_orders)
+        if not any(kind is not None for _, _, kind in spans):
+            return text
+        text = _apply(text, spans, counts)
 
 
 # --- public API ------------------------------------------------------------------------------
 def redact(text: str, policy: RedactionPolicy = RedactionPolicy()) -> Redaction:
     """Mask e-mails, cards, IBANs, phones, account numbers (and order numbers if asked)."""
-    spans = _scan(text, policy.mask_order_numbers)
-    if not spans:
-        return Redaction(text, _NO_COUNTS)
-    masked, counts = _apply(text, spans)
+    counts: dict[str, int] = {}
+    masked = _redact(text, policy.mask_order_numbers, counts)
     return Redaction(masked, MappingProxyType(counts) if counts else _NO_COUNTS)
 
 
 def redact_text(text: str, policy: RedactionPolicy = RedactionPolicy()) -> str:
     """Just the redacted text of redact()."""
-    spans = _scan(text, policy.mask_order_numbers)
-    return _apply(text, spans)[0] if spans else text
+    return _redact(text, policy.mask_order_numbers, {})

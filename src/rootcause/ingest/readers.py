@@ -228,7 +228,7 @@ def _open_bytes(path: Path) -> IO[bytes]:
     gzipped = fh.read(2) == b"\x1f\x8b"
     if gzipped:
         fh.close()
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     fh.seek(0)
     return fh
 
