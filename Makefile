@@ -30,7 +30,7 @@ bench: setup
 	$(BIN)/python -m bench
 
 train: setup
-	@echo "make train arrives with the classifier (issue 3)" && exit 1
+	$(BIN)/rootcause train
 
 clean:
 	rm -rf $(VENV) reports/out .pytest_cache .mypy_cache .ruff_cache rootcause.db rootcause.db-wal rootcause.db-shm

@@ -251,6 +251,247 @@ def demo_load(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
         )
 
 
+def _classifier(model: Path | None) -> Any:
+    from rootcause.pipeline import load_classifier
+
+    return load_classifier(_settings(**({"classify": {"model_path": model}} if model else {})))
+
+
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--model", help="A trained model directory (default: the one shipped with rootcause)."
+    ),
+]
+
+
+@app.command()
+def train(
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            help="Training files or folders (JSON Lines / CSV with text and cause); "
+            "default: data/fixtures/training.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Where to save the model (default: the shipped model's folder)."
+        ),
+    ] = None,
+    with_labels: Annotated[
+        bool,
+        typer.Option(
+            "--with-labels", help="Add the labels people set in the database (rootcause label)."
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the training report as JSON.")
+    ] = False,
+) -> None:
+    """Train the cause classifier (fixed seed, config in the package) and print dev/test metrics."""
+    from dataclasses import asdict
+
+    from rootcause.classify.data import LabelledText, read_dir, read_labelled
+    from rootcause.classify.predict import DEFAULT_MODEL
+    from rootcause.classify.train import load_config, train_classifier
+    from rootcause.pipeline import taxonomy_for
+    from rootcause.resources import training_dir
+
+    settings = _settings()
+    taxonomy = taxonomy_for(settings)
+    examples: list[LabelledText] = []
+    for path in data or [training_dir()]:
+        examples += (
+            read_dir(path, taxonomy.cause_names)
+            if path.is_dir()
+            else read_labelled(path, taxonomy.cause_names)
+        )
+    if with_labels:
+        from rootcause import store
+        from rootcause.db import session_scope
+        from rootcause.pipeline import open_database
+
+        with session_scope(open_database(settings)) as session:
+            examples += [
+                LabelledText(t, c, "database label")
+                for t, c in store.labelled_texts(session=session)
+            ]
+    config, raw = load_config()
+    report = train_classifier(
+        examples, taxonomy, out or DEFAULT_MODEL, config=config, config_bytes=raw
+    )
+    if as_json:
+        _echo_json(asdict(report))
+        return
+    typer.echo(
+        f"model {report.version}: {sum(report.examples.values()):,} examples "
+        f"(train {report.examples['train']:,}, dev {report.examples['dev']:,}, "
+        f"test {report.examples['test']:,})"
+    )
+    typer.echo(
+        f"  rule weight {report.rule_weight}, temperature {report.temperature}, "
+        f"needs_review below {report.review_threshold}"
+    )
+    for split in ("dev", "test"):
+        m = getattr(report, split)
+        typer.echo(f"  {split}: accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}")
+    typer.echo(
+        f"  test ECE {report.ece_test_before:.3f} before calibration, "
+        f"{report.ece_test_after:.3f} after"
+    )
+    typer.echo(report.path)
+
+
+@app.command()
+def predict(
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Read JSON Lines from this file instead of stdin.")
+    ] = None,
+    model: ModelOpt = None,
+) -> None:
+    """Classify JSON Lines ({"text", "id"?}) from stdin; one JSON line out per line in."""
+    if file is not None and not file.is_file():
+        raise InputError(file, "no such file")
+    name = str(file) if file else "<stdin>"
+    handle = file.open(encoding="utf-8-sig") if file else sys.stdin
+    clf = _classifier(model)
+    failed = 0
+
+    def flush(chunk: list[tuple[int, Any]]) -> None:
+        texts = [obj["text"] for _, obj in chunk if isinstance(obj, dict)]
+        predictions = iter(clf.predict(texts))
+        for line_no, obj in chunk:
+            if isinstance(obj, dict):
+                _echo_json({"id": obj.get("id"), **next(predictions).as_dict()})
+            else:
+                _echo_json({"id": None, "error": f"line {line_no}: {obj}"})
+
+    chunk: list[tuple[int, Any]] = []
+    try:
+        for line_no, line in enumerate(handle, 1):
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                    raise ValueError("expected an object with a string 'text'")
+            except ValueError as exc:
+                failed += 1
+                reason = str(exc).split(": line")[0]
+                typer.echo(f"rootcause: error: {name}: line {line_no}: {reason}", err=True)
+                obj = reason
+            chunk.append((line_no, obj))
+            if len(chunk) >= 512:
+                flush(chunk)
+                chunk = []
+        flush(chunk)
+    finally:
+        if file:
+            handle.close()
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="CSV or JSON Lines with text and cause.")],
+    model: ModelOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Per-cause precision / recall / F1, macro-F1, accuracy and the confusion matrix."""
+    from rootcause.classify.data import read_labelled
+    from rootcause.classify.evaluate import classification_metrics
+
+    clf = _classifier(model)
+    causes = list(clf.meta["causes"])
+    examples = read_labelled(data, causes)
+    preds = [p.cause for p in clf.predict(ex.text for ex in examples)]
+    metrics = classification_metrics([ex.cause for ex in examples], preds, causes)
+    metrics["model_version"] = clf.version
+    if as_json:
+        _echo_json(metrics)
+        return
+    typer.echo(f"{data}: {metrics['n']:,} complaints, model {clf.version}")
+    typer.echo(
+        f"accuracy {metrics['accuracy']:.3f} (always '{metrics['majority_class']}': "
+        f"{metrics['majority_baseline']:.3f}), macro-F1 {metrics['macro_f1']:.3f}"
+    )
+    typer.echo(f"{'cause':<14}{'precision':>10}{'recall':>8}{'F1':>7}{'n':>6}")
+    for cause, m in metrics["per_cause"].items():
+        typer.echo(
+            f"{cause:<14}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}{m['support']:>6}"
+        )
+    typer.echo("confusion (rows: true, columns: predicted)")
+    typer.echo(" " * 14 + "".join(f"{c[:12]:>13}" for c in causes))
+    for g in causes:
+        typer.echo(f"{g:<14}" + "".join(f"{metrics['confusion'][g][p]:>13}" for p in causes))
+
+
+@app.command()
+def classify(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Classify every complaint in the database that has no verdict yet (resumable)."""
+    from rootcause.pipeline import classify_pending, open_database, taxonomy_for
+
+    settings = _settings()
+    engine = open_database(settings)
+    bar = None
+    if sys.stderr.isatty() and not as_json:
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" complaints", desc="classify", leave=False, file=sys.stderr)
+    try:
+        outcome = classify_pending(
+            engine, settings, taxonomy_for(settings), on_batch=bar.update if bar else None
+        )
+    finally:
+        if bar:
+            bar.close()
+    if as_json:
+        _echo_json(
+            {
+                "classified": outcome.classified,
+                "needs_review": outcome.needs_review,
+                "model_version": outcome.model_version,
+            }
+        )
+    else:
+        typer.echo(
+            f"{outcome.classified:,} classified ({outcome.needs_review:,} need review), "
+            f"model {outcome.model_version}"
+        )
+
+
+@app.command()
+def label(
+    complaint_id: Annotated[int, typer.Argument(help="The complaint's id (rootcause's own).")],
+    cause: Annotated[str, typer.Argument(help="One of the taxonomy's causes.")],
+    author: Annotated[str | None, typer.Option(help="Who sets it (default: $USER).")] = None,
+) -> None:
+    """Set a complaint's cause by hand; a human label always wins over the model."""
+    import getpass
+
+    from rootcause import store
+    from rootcause.db import session_scope
+    from rootcause.pipeline import open_database, taxonomy_for
+
+    settings = _settings()
+    taxonomy = taxonomy_for(settings)
+    if cause not in taxonomy.cause_names:
+        raise ConfigError(f"unknown cause {cause!r} (known: {', '.join(taxonomy.cause_names)})")
+    with session_scope(open_database(settings)) as session:
+        try:
+            saved = store.add_label(
+                session=session,
+                complaint_id=complaint_id,
+                cause=cause,
+                author=author or getpass.getuser(),
+            )
+        except LookupError as exc:
+            raise RootcauseError(str(exc)) from None
+    typer.echo(f"complaint {complaint_id}: {cause} (by {saved.author})")
+
+
 def _week_and_out(
     week: str | None, out: Path | None, *, run_all: bool, demo_if_empty: bool
 ) -> None:

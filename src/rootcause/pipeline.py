@@ -6,9 +6,11 @@ did; the CLI only parses arguments and prints these results.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -120,9 +122,62 @@ def render_week(
     return ReportOutcome(week, out, rendered.pages, rendered.sha256)
 
 
+def load_classifier(settings: Settings) -> Any:
+    """The trained pipeline named in settings (the one shipped with rootcause by default)."""
+    from rootcause.classify.predict import DEFAULT_MODEL, Classifier
+
+    return Classifier(settings.classify.model_path or DEFAULT_MODEL)
+
+
+@dataclass(frozen=True)
+class ClassifyOutcome:
+    classified: int
+    needs_review: int
+    model_version: str
+
+
+def classify_pending(
+    engine: Engine,
+    settings: Settings,
+    taxonomy: Taxonomy,
+    *,
+    classifier: Any = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> ClassifyOutcome:
+    """Classify every complaint that has no verdict yet, one committed batch at a time.
+
+    Resumable by construction: a killed run loses at most its current batch, and the next run
+    starts from what is still pending. Two workers never store two verdicts for one complaint
+    (the primary key and ON CONFLICT DO NOTHING see to it).
+    """
+    classifier = classifier or load_classifier(settings)
+    done = review = 0
+    while True:
+        with session_scope(engine) as session:
+            batch = store.pending_complaints(session=session, limit=settings.classify.batch_size)
+            if not batch:
+                break
+            now = utcnow()
+            predictions = classifier.predict(text for _, text in batch)
+            rows = [
+                {"complaint_id": cid, "cause": p.cause, "confidence": p.confidence,
+                 "scores": p.scores, "secondary": p.secondary, "evidence": p.evidence,
+                 "needs_review": p.needs_review, "churn_risk": p.churn_risk,
+                 "model_version": classifier.version, "taxonomy_version": taxonomy.version,
+                 "classified_at": now}
+                for (cid, _), p in zip(batch, predictions, strict=True)
+            ]  # fmt: skip
+            done += store.insert_classifications(session=session, rows=rows)
+            review += sum(r["needs_review"] for r in rows)
+        if on_batch:
+            on_batch(len(batch))
+    return ClassifyOutcome(done, review, classifier.version)
+
+
 def run_week(
     engine: Engine, settings: Settings, taxonomy: Taxonomy, week: IsoWeek, out: Path | None = None
 ) -> ReportOutcome:
-    """Every stage for one week. Today: the report; classification and themes join it as
-    they are built, each reading what is pending in the database."""
+    """Every stage for one week: classify what is pending, then render the report.
+    (Theme mining joins here as its own stage.)"""
+    classify_pending(engine, settings, taxonomy)
     return render_week(engine, settings, taxonomy, week, out)

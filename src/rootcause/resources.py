@@ -29,3 +29,7 @@ def demo_dir() -> Path:
 
 def default_taxonomy() -> Path:
     return _PACKAGE / "taxonomy.toml"
+
+
+def training_dir() -> Path:
+    return _first_existing(_PACKAGE / "_training", _REPO / "data" / "fixtures" / "training")

@@ -34,6 +34,11 @@ class IngestSettings(_Section):
     earliest_year: int = Field(1990, ge=1900)
 
 
+class ClassifySettings(_Section):
+    model_path: Path | None = None  # default: the classifier shipped with rootcause
+    batch_size: int = Field(2000, ge=1, le=100_000)
+
+
 class ReportSettings(_Section):
     out_dir: Path = Path("reports/out")
     templates_dir: Path | None = None  # default: the templates shipped with rootcause
@@ -45,6 +50,7 @@ class Settings(_Section):
     database_url: str = "sqlite:///rootcause.db"
     taxonomy_path: Path | None = None  # default: the taxonomy shipped with rootcause
     ingest: IngestSettings = IngestSettings()
+    classify: ClassifySettings = ClassifySettings()
     report: ReportSettings = ReportSettings()
 
 

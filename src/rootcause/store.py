@@ -20,6 +20,7 @@ from rootcause.models import (
     Complaint,
     Fix,
     IngestRun,
+    Label,
     Quarantine,
     ReportRun,
     Theme,
@@ -70,6 +71,56 @@ def insert_complaints(*, session: Session, rows: Sequence[dict[str, Any]]) -> in
     # psycopg's executemany reports no per-row count; RETURNING says exactly which rows went in.
     stmt = _insert_ignoring_conflicts(session, Complaint).returning(Complaint.__table__.c.id)  # type: ignore[attr-defined]
     return len(session.execute(stmt, list(rows)).all())
+
+
+def pending_complaints(*, session: Session, limit: int) -> list[tuple[int, str]]:
+    """The oldest complaints without a classification: (id, redacted text)."""
+    done = select(col(Classification.complaint_id))
+    q = (
+        select(col(Complaint.id), col(Complaint.text_redacted))
+        .where(col(Complaint.id).not_in(done))
+        .order_by(col(Complaint.id))
+        .limit(limit)
+    )
+    return [(int(i), t) for i, t in session.execute(q)]
+
+
+def insert_classifications(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Store verdicts; a complaint already classified (by another worker) is left as it is."""
+    if not rows:
+        return 0
+    stmt = _insert_ignoring_conflicts(session, Classification)
+    stmt = stmt.returning(Classification.__table__.c.complaint_id)  # type: ignore[attr-defined]
+    return len(session.execute(stmt, list(rows)).all())
+
+
+def add_label(
+    *, session: Session, complaint_id: int, cause: str, author: str, origin: str = "cli"
+) -> Label:
+    if session.get(Complaint, complaint_id) is None:
+        raise LookupError(f"no complaint with id {complaint_id}")
+    label = Label(
+        complaint_id=complaint_id, cause=cause, author=author, origin=origin, created_at=utcnow()
+    )
+    session.add(label)
+    session.flush()
+    return label
+
+
+def labelled_texts(*, session: Session) -> list[tuple[str, str]]:
+    """(redacted text, cause) of every complaint a person labelled; the newest label wins."""
+    newest = (
+        select(col(Label.complaint_id), func.max(col(Label.id)).label("last"))
+        .group_by(col(Label.complaint_id))
+        .subquery()
+    )
+    q = (
+        select(col(Complaint.text_redacted), col(Label.cause))
+        .join(newest, newest.c.last == col(Label.id))
+        .join(Complaint, col(Complaint.id) == col(Label.complaint_id))
+        .order_by(col(Label.complaint_id))
+    )
+    return [(t, c) for t, c in session.execute(q)]
 
 
 def insert_quarantine(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:

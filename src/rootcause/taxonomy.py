@@ -29,6 +29,7 @@ class Cause:
     description: str
     owner: str
     evidence: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Taxonomy:
     version: str
     causes: tuple[Cause, ...]
     mask_order_numbers: bool = False
+    churn_patterns: tuple[str, ...] = ()
 
     @property
     def cause_names(self) -> tuple[str, ...]:
@@ -58,7 +60,7 @@ def _expect(value: Any, kind: type, where: str, path: Path) -> Any:
 
 def parse_taxonomy(data: Mapping[str, Any], *, path: Path, version: str) -> Taxonomy:
     """Validate a parsed taxonomy document; every error names the offending key."""
-    unknown_top = set(data) - {"name", "causes", "redaction"}
+    unknown_top = set(data) - {"name", "causes", "redaction", "churn"}
     if unknown_top:
         raise TaxonomyError(f"{path}: key '{sorted(unknown_top)[0]}': unknown key")
     causes_raw = _expect(data.get("causes"), dict, "causes", path)
@@ -84,8 +86,16 @@ def parse_taxonomy(data: Mapping[str, Any], *, path: Path, version: str) -> Taxo
         label = _expect(
             body.get("label", name.replace("_", " ").capitalize()), str, f"{where}.label", path
         )
+        patterns = _patterns(body.get("patterns", []), f"{where}.patterns", path)
         causes.append(
-            Cause(name, label, body["description"].strip(), body["owner"].strip(), tuple(evidence))
+            Cause(
+                name,
+                label,
+                body["description"].strip(),
+                body["owner"].strip(),
+                tuple(evidence),
+                patterns,
+            )
         )
     if FALLBACK_CAUSE not in {c.name for c in causes}:
         raise TaxonomyError(f"{path}: key 'causes.{FALLBACK_CAUSE}': missing (the fallback cause)")
@@ -97,8 +107,31 @@ def parse_taxonomy(data: Mapping[str, Any], *, path: Path, version: str) -> Taxo
     mask = _expect(
         redaction.get("mask_order_numbers", False), bool, "redaction.mask_order_numbers", path
     )
+    churn = _expect(data.get("churn", {}), dict, "churn", path)
+    if set(churn) - {"patterns"}:
+        raise TaxonomyError(
+            f"{path}: key 'churn.{sorted(set(churn) - {'patterns'})[0]}': unknown key"
+        )
+    churn_patterns = _patterns(churn.get("patterns", []), "churn.patterns", path)
     name = _expect(data.get("name", path.stem), str, "name", path)
-    return Taxonomy(name=name, version=version, causes=tuple(causes), mask_order_numbers=mask)
+    return Taxonomy(
+        name=name,
+        version=version,
+        causes=tuple(causes),
+        mask_order_numbers=mask,
+        churn_patterns=churn_patterns,
+    )
+
+
+def _patterns(value: Any, where: str, path: Path) -> tuple[str, ...]:
+    items = _expect(value, list, where, path)
+    out: list[str] = []
+    for i, item in enumerate(items):
+        text = _expect(item, str, f"{where}[{i}]", path).strip()
+        if not text.lstrip("~").strip():
+            raise TaxonomyError(f"{path}: key '{where}[{i}]': empty pattern")
+        out.append(text)
+    return tuple(out)
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:

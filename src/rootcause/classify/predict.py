@@ -1,0 +1,106 @@
+"""Load the saved pipeline once and classify texts in batches: cause, confidence, evidence.
+
+Evidence is what a reviewer needs to trust or correct a verdict: the rule spans that matched
+(with their cause and pattern) and the words in the text that most favour the predicted cause
+(naive-Bayes log-count ratios learned from the training data and saved with the model).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import spacy
+
+import rootcause.classify.nlp  # noqa: F401  (registers the rootcause_causes factory)
+from rootcause.classify.nlp import CHURN_LABEL, TEXTCAT_SCORES, rule_spans
+from rootcause.classify.train import META_FILE
+from rootcause.errors import RootcauseError
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "model"
+_WORD_RE = re.compile(r"[a-z][a-z']{2,}")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    cause: str
+    confidence: float
+    scores: dict[str, float]
+    needs_review: bool
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    secondary: list[str] = field(default_factory=list)
+    churn_risk: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cause": self.cause, "confidence": self.confidence, "scores": self.scores,
+            "needs_review": self.needs_review, "evidence": self.evidence,
+            "secondary": self.secondary, "churn_risk": self.churn_risk,
+        }  # fmt: skip
+
+
+class Classifier:
+    """A trained pipeline and the figures saved with it (version, review threshold, lexicon)."""
+
+    def __init__(self, path: Path = DEFAULT_MODEL) -> None:
+        meta_path = path / META_FILE
+        if not meta_path.is_file():
+            raise RootcauseError(f"{path}: no trained classifier here (run `rootcause train`)")
+        self.path = path
+        self.meta: dict[str, Any] = json.loads(meta_path.read_text())
+        self.version: str = self.meta["version"]
+        self.threshold: float = float(self.meta["review_threshold"])
+        self.lexicon: dict[str, dict[str, float]] = self.meta["lexicon"]
+        self.nlp = spacy.load(path)
+
+    def predict(self, texts: Iterable[str], *, batch_size: int = 512) -> Iterator[Prediction]:
+        lowered = (t.lower() for t in texts)
+        for doc in self.nlp.pipe(lowered, batch_size=batch_size):
+            yield self._prediction(doc)
+
+    def _prediction(self, doc: Any) -> Prediction:
+        scores = {c: round(float(p), 4) for c, p in doc.cats.items()}
+        cause = max(scores, key=scores.__getitem__)
+        confidence = scores[cause]
+        evidence: list[dict[str, Any]] = []
+        secondary: list[str] = []
+        churn = False
+        for span in rule_spans(doc):
+            if span.label_ == CHURN_LABEL:
+                churn = True
+                evidence.append(
+                    {
+                        "kind": "churn",
+                        "text": span.text,
+                        "start": span.start_char,
+                        "end": span.end_char,
+                        "pattern": span.id_,
+                    }
+                )
+                continue
+            evidence.append(
+                {
+                    "kind": "rule",
+                    "cause": span.label_,
+                    "text": span.text,
+                    "start": span.start_char,
+                    "end": span.end_char,
+                    "pattern": span.id_,
+                }
+            )
+            if span.label_ != cause and span.label_ not in secondary:
+                secondary.append(span.label_)
+        weights = self.lexicon.get(cause, {})
+        words = {w for w in _WORD_RE.findall(doc.text) if w in weights}
+        for word in sorted(words, key=lambda w: (-weights[w], w))[:3]:
+            evidence.append(
+                {"kind": "token", "cause": cause, "text": word, "weight": weights[word]}
+            )
+        del doc.user_data[TEXTCAT_SCORES]
+        return Prediction(
+            cause, confidence, scores, confidence < self.threshold, evidence, secondary, churn
+        )

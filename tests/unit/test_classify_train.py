@@ -1,0 +1,60 @@
+"""Training end to end on real spaCy: a small model, its files, its determinism, the shipped one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from rootcause.classify.data import read_dir, stratified_split
+from rootcause.classify.predict import DEFAULT_MODEL, Classifier
+from rootcause.classify.train import META_FILE, load_config, train_classifier
+from rootcause.resources import training_dir
+
+
+@pytest.fixture(scope="module")
+def examples(taxonomy):
+    return read_dir(training_dir(), taxonomy.cause_names)
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory, taxonomy, examples):
+    config, raw = load_config()
+    subset, _, _ = stratified_split(examples, dev_share=0.0, test_share=0.5, seed=1)
+    out = tmp_path_factory.mktemp("model")
+    report = train_classifier(
+        subset, taxonomy, out, config=replace(config, epochs=8), config_bytes=raw
+    )
+    return out, report
+
+
+def test_classify_train_saves_a_loadable_pipeline(small_model):
+    out, report = small_model
+    meta = json.loads((out / META_FILE).read_text())
+    assert meta["version"] == report.version and len(report.version) == 12
+    assert set(meta["lexicon"]) == {"agent_error", "order_mixup", "process_gap", "other"}
+    clf = Classifier(out)
+    [pred] = list(clf.predict(["They sent me the wrong size and half my order was missing."]))
+    assert pred.cause == "order_mixup"
+    assert any(e["kind"] == "rule" and e["cause"] == "order_mixup" for e in pred.evidence)
+    assert abs(sum(pred.scores.values()) - 1) < 0.01
+
+
+def test_classify_train_split_keeps_every_cause(examples):
+    train, dev, test = stratified_split(examples, dev_share=0.1, test_share=0.1, seed=3)
+    assert len(train) + len(dev) + len(test) == len(examples)
+    assert {e.cause for e in dev} == {e.cause for e in test} == {e.cause for e in examples}
+    again = stratified_split(examples, dev_share=0.1, test_share=0.1, seed=3)
+    assert again == (train, dev, test)
+
+
+@pytest.mark.slow
+def test_classify_train_rebuild_matches_the_shipped_model(tmp_path, taxonomy, examples):
+    """`make train` must rebuild what the package ships: same version, scores within 0.02."""
+    shipped = json.loads((DEFAULT_MODEL / META_FILE).read_text())
+    config, raw = load_config()
+    report = train_classifier(examples, taxonomy, tmp_path / "m", config=config, config_bytes=raw)
+    assert report.version == shipped["version"]
+    assert abs(report.test["accuracy"] - shipped["test"]["accuracy"]) <= 0.02
+    assert abs(report.test["macro_f1"] - shipped["test"]["macro_f1"]) <= 0.02
