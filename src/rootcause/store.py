@@ -208,6 +208,36 @@ def weekly_channel_counts(*, session: Session, weeks: Sequence[str]) -> dict[tup
     return {(w, c or ""): int(n) for w, c, n in session.execute(q)}
 
 
+def weekly_cause_counts(*, session: Session, weeks: Sequence[str]) -> dict[tuple[str, str], int]:
+    """Complaints per (week, cause); a person's newest label overrides the model's verdict."""
+    newest = (
+        select(col(Label.complaint_id), func.max(col(Label.id)).label("last"))
+        .group_by(col(Label.complaint_id))
+        .subquery()
+    )
+    human = (
+        select(col(Label.complaint_id), col(Label.cause))
+        .join(newest, newest.c.last == col(Label.id))
+        .subquery()
+    )
+    cause = func.coalesce(human.c.cause, col(Classification.cause))
+    q = (
+        select(col(Complaint.week), cause, func.count())
+        .join(Classification, col(Classification.complaint_id) == col(Complaint.id))
+        .outerjoin(human, human.c.complaint_id == col(Complaint.id))
+        .where(col(Complaint.week).in_(list(weeks)))
+        .group_by(col(Complaint.week), cause)
+    )
+    return {(w, c): int(n) for w, c, n in session.execute(q)}
+
+
+def classifier_versions(*, session: Session) -> dict[str, int]:
+    q = select(col(Classification.model_version), func.count()).group_by(
+        col(Classification.model_version)
+    )
+    return {v: int(n) for v, n in session.execute(q)}
+
+
 def source_counts(*, session: Session) -> dict[str, int]:
     source = col(Complaint.source)
     q = select(source, func.count()).group_by(source).order_by(source)

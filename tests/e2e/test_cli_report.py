@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from rootcause.models import Complaint, ReportRun
+from rootcause.models import Classification, Complaint, ReportRun
 from rootcause.pipeline import open_database
 from tests.e2e.cli import run_cli
 
@@ -50,6 +50,16 @@ def test_run_on_empty_database_loads_demo_and_writes_the_latest_complete_week(
     assert re.search(rf"(?<!\d){this_week}\s*complaints this week", text)
     assert re.search(rf"Complaints in the database\s*{total:,}", text)
     assert "Data health" in text and "Appendix: method and definitions" in text
+    # run classified everything first; the causes table counts this week's verdicts
+    assert run_cli(capsys, "status", "--json").json()["pending"] == 0
+    with Session(engine) as session:
+        process_gap = session.scalar(
+            select(func.count())
+            .select_from(Classification)
+            .join(Complaint)
+            .where(Complaint.week == "2026-W47", Classification.cause == "process_gap")
+        )
+    assert re.search(rf"Process gap\s*Process Excellence\s*{process_gap}\b", text)
     assert run.week == "2026-W47" and run.sha256 == hashlib.sha256(pdf.read_bytes()).hexdigest()
 
     again = run_cli(capsys, "report", "--week", "2026-W47")
@@ -79,7 +89,21 @@ def test_report_rejects_a_bad_week(env, capsys):
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["ingest"], ["status"], ["quarantine"], ["demo"], ["demo", "load"], ["run"], ["report"]],
+    [
+        [],
+        ["ingest"],
+        ["status"],
+        ["quarantine"],
+        ["demo"],
+        ["demo", "load"],
+        ["run"],
+        ["report"],
+        ["train"],
+        ["predict"],
+        ["evaluate"],
+        ["classify"],
+        ["label"],
+    ],
 )
 def test_every_command_has_help(command, capsys):
     result = run_cli(capsys, *command, "--help")

@@ -36,6 +36,20 @@ class ChannelRow:
 
 
 @dataclass(frozen=True)
+class CauseRow:
+    cause: str
+    label: str
+    owner: str
+    this_week: int
+    last_week: int
+    share: float  # of this week's classified complaints
+
+    @property
+    def change(self) -> int:
+        return self.this_week - self.last_week
+
+
+@dataclass(frozen=True)
 class ReportContext:
     week: IsoWeek
     weeks: list[IsoWeek]
@@ -50,6 +64,8 @@ class ReportContext:
     ingest_totals: dict[str, int]
     taxonomy: Taxonomy
     sample: list[Complaint] = field(default_factory=list)
+    causes: list[CauseRow] = field(default_factory=list)
+    classifier_versions: dict[str, int] = field(default_factory=dict)
 
     @property
     def this_week_total(self) -> int:
@@ -104,6 +120,16 @@ def build_context(
         )
     ).one()
     sample = store.complaints_between(session=session, start=week.start, end=week.end, limit=3)
+    by_cause = store.weekly_cause_counts(session=session, weeks=names[-2:])
+    classified = sum(n for (w, _), n in by_cause.items() if w == names[-1])
+    causes = [
+        CauseRow(cause=c.name, label=c.label, owner=c.owner,
+                 this_week=by_cause.get((names[-1], c.name), 0),
+                 last_week=by_cause.get((names[-2], c.name), 0) if len(names) > 1 else 0,
+                 share=by_cause.get((names[-1], c.name), 0) / classified if classified else 0.0)
+        for c in taxonomy.causes
+    ] if by_cause else []  # fmt: skip
+    causes.sort(key=lambda r: (-r.this_week, r.cause))
     return ReportContext(
         week=week, weeks=weeks, title=title, data_as_of=as_of, snapshot=snapshot,
         sources=store.source_counts(session=session),
@@ -112,5 +138,6 @@ def build_context(
         quarantine_by_code=store.quarantine_by_code(session=session),
         ingest_totals=dict(zip(("rows_read", "inserted", "duplicates", "quarantined"),
                                (int(x) for x in ingest), strict=True)),
-        taxonomy=taxonomy, sample=sample,
+        taxonomy=taxonomy, sample=sample, causes=causes,
+        classifier_versions=store.classifier_versions(session=session),
     )  # fmt: skip
