@@ -18,6 +18,7 @@ import spacy
 
 import rootcause.classify.nlp  # noqa: F401  (registers the rootcause_causes factory)
 from rootcause.classify.nlp import CHURN_LABEL, TEXTCAT_SCORES, rule_spans
+from rootcause.classify.text import model_text
 from rootcause.classify.train import META_FILE
 from rootcause.errors import RootcauseError
 
@@ -58,7 +59,7 @@ class Classifier:
         self.nlp = spacy.load(path)
 
     def predict(self, texts: Iterable[str], *, batch_size: int = 512) -> Iterator[Prediction]:
-        lowered = (t.lower() for t in texts)
+        lowered = (model_text(t) for t in texts)
         for doc in self.nlp.pipe(lowered, batch_size=batch_size):
             yield self._prediction(doc)
 

@@ -1,7 +1,7 @@
 """Train the cause classifier on the team-written data, calibrate it, and save it with its rules.
 
 Reproducible: a fixed seed, a config file in the repository, and a version that is a hash of the
-config, the training data and the taxonomy. The held-out dev split chooses the rule weight, the
+config, the training data, the taxonomy and the code that prepares text and scores rules. The held-out dev split chooses the rule weight, the
 temperature (calibration) and the needs-review threshold; the test split is only measured.
 """
 
@@ -27,6 +27,7 @@ from thinc.api import fix_random_seed
 from rootcause.classify.data import LabelledText, stratified_split
 from rootcause.classify.evaluate import classification_metrics, expected_calibration_error
 from rootcause.classify.nlp import build_nlp, combine, rule_counts, rule_patterns
+from rootcause.classify.text import model_text
 from rootcause.errors import ConfigError, RootcauseError
 from rootcause.taxonomy import Taxonomy
 
@@ -125,6 +126,8 @@ def load_config(path: Path = CONFIG_PATH) -> tuple[TrainConfig, bytes]:
 def model_version(config_bytes: bytes, examples: Sequence[LabelledText], taxonomy: Taxonomy) -> str:
     digest = hashlib.sha256(config_bytes)
     digest.update(taxonomy.version.encode())
+    for module in ("text.py", "nlp.py"):  # what the model reads and how rules are scored
+        digest.update((Path(__file__).resolve().parent / module).read_bytes())
     for ex in examples:
         digest.update(f"{ex.cause}\t{ex.text}\n".encode())
     return digest.hexdigest()[:12]
@@ -159,7 +162,7 @@ def _lexicon(
 def _scored(
     nlp: Language, examples: Sequence[LabelledText]
 ) -> list[tuple[dict[str, float], dict[str, int]]]:
-    docs = nlp.pipe((ex.text.lower() for ex in examples), batch_size=256)
+    docs = nlp.pipe((model_text(ex.text) for ex in examples), batch_size=256)
     return [(dict(doc.cats), rule_counts(doc)) for doc in docs]
 
 

@@ -1,0 +1,39 @@
+"""What the classifier reads: courtesy formulas blanked, offsets kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from rootcause.classify.text import model_text
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Hi team, the chips were missing. Cheers, Rhiannon", "the chips were missing."),
+        ("Dear Sir,\nMy refund is late.\nKind regards,\nJo Bloggs", "my refund is late."),
+        ("Got home and the main was missing.\n\nMany thanks", "got home and the main was missing."),
+        ("Still no refund. Sent from my iPhone", "still no refund."),
+    ],
+)
+def test_classify_text_blanks_greetings_and_sign_offs(text, kept):
+    out = model_text(text)
+    assert len(out) == len(text)
+    assert " ".join(out.split()) == kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thank you so much for the help!",
+        "thanks for nothing",
+        "Hello? Is anyone there? My order is missing",
+    ],
+)
+def test_classify_text_keeps_words_that_carry_meaning(text):
+    assert "thank" in model_text(text) or "order is missing" in model_text(text)
+
+
+def test_classify_text_length_kept_when_lowercasing_changes_length():
+    text = "İstanbul office never called back"
+    assert len(model_text(text)) == len(text)
