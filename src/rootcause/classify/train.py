@@ -1,8 +1,9 @@
 """Train the cause classifier on the team-written data, calibrate it, and save it with its rules.
 
 Reproducible: a fixed seed, a config file in the repository, and a version that is a hash of the
-config, the training data, the taxonomy and the code that prepares text and scores rules. The held-out dev split chooses the rule weight, the
-temperature (calibration) and the needs-review threshold; the test split is only measured.
+config, the training data, the taxonomy and the code that prepares text and scores rules. The
+held-out dev split chooses the rule weight, the temperature (calibration) and the needs-review
+threshold; the test split is only measured.
 """
 
 from __future__ import annotations
