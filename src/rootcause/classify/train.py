@@ -281,8 +281,9 @@ def train_classifier(
                                                     zip(before, test_gold, strict=True)]),
         ece_test_after=expected_calibration_error([max(s.values()) for s in after], correct),
     )  # fmt: skip
+    # No path in the saved metadata: the model folder moves with the package.
     meta = {
-        **asdict(report),
+        **{k: v for k, v in asdict(report).items() if k != "path"},
         "config": asdict(config),
         "taxonomy_version": taxonomy.version,
         "causes": causes,
