@@ -107,18 +107,25 @@ def add_label(
     return label
 
 
-def labelled_texts(*, session: Session) -> list[tuple[str, str]]:
-    """(redacted text, cause) of every complaint a person labelled; the newest label wins."""
+def _human_causes() -> Any:
+    """Subquery (complaint_id, cause): each labelled complaint's newest human label."""
     newest = (
-        select(col(Label.complaint_id), func.max(col(Label.id)).label("last"))
-        .group_by(col(Label.complaint_id))
+        select(func.max(col(Label.id)).label("last")).group_by(col(Label.complaint_id)).subquery()
+    )
+    return (
+        select(col(Label.complaint_id), col(Label.cause))
+        .join(newest, newest.c.last == col(Label.id))
         .subquery()
     )
+
+
+def labelled_texts(*, session: Session) -> list[tuple[str, str]]:
+    """(redacted text, cause) of every complaint a person labelled; the newest label wins."""
+    human = _human_causes()
     q = (
-        select(col(Complaint.text_redacted), col(Label.cause))
-        .join(newest, newest.c.last == col(Label.id))
-        .join(Complaint, col(Complaint.id) == col(Label.complaint_id))
-        .order_by(col(Label.complaint_id))
+        select(col(Complaint.text_redacted), human.c.cause)
+        .join(human, human.c.complaint_id == col(Complaint.id))
+        .order_by(col(Complaint.id))
     )
     return [(t, c) for t, c in session.execute(q)]
 
@@ -210,16 +217,7 @@ def weekly_channel_counts(*, session: Session, weeks: Sequence[str]) -> dict[tup
 
 def weekly_cause_counts(*, session: Session, weeks: Sequence[str]) -> dict[tuple[str, str], int]:
     """Complaints per (week, cause); a person's newest label overrides the model's verdict."""
-    newest = (
-        select(col(Label.complaint_id), func.max(col(Label.id)).label("last"))
-        .group_by(col(Label.complaint_id))
-        .subquery()
-    )
-    human = (
-        select(col(Label.complaint_id), col(Label.cause))
-        .join(newest, newest.c.last == col(Label.id))
-        .subquery()
-    )
+    human = _human_causes()
     cause = func.coalesce(human.c.cause, col(Classification.cause))
     q = (
         select(col(Complaint.week), cause, func.count())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
@@ -13,14 +12,6 @@ from rootcause.models import Classification, Label
 from rootcause.pipeline import open_database
 from tests import hostile
 from tests.e2e.cli import run_cli
-
-
-@pytest.fixture
-def env(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for key, value in cli_env.items():
-        if key.startswith("ROOTCAUSE_"):
-            monkeypatch.setenv(key, value)
-    return cli_env
 
 
 def test_predict_one_line_out_per_line_in(capsys, monkeypatch):

@@ -15,14 +15,6 @@ from tests import hostile
 from tests.e2e.cli import run_cli
 
 
-@pytest.fixture
-def env(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for key, value in cli_env.items():
-        if key.startswith("ROOTCAUSE_"):
-            monkeypatch.setenv(key, value)
-    return cli_env
-
-
 def test_ingest_hostile_export_counts_every_row_once(env, settings: Settings, tmp_path, capsys):
     path = hostile.write(tmp_path / "hostile.csv")
     result = run_cli(capsys, "ingest", path, "--json")

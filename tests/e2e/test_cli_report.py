@@ -16,14 +16,6 @@ from rootcause.pipeline import open_database
 from tests.e2e.cli import run_cli
 
 
-@pytest.fixture
-def env(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for key, value in cli_env.items():
-        if key.startswith("ROOTCAUSE_"):
-            monkeypatch.setenv(key, value)
-    return cli_env
-
-
 def _pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(path).pages)
 

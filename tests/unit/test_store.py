@@ -1,0 +1,60 @@
+"""Queries in store.py, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from rootcause import store
+from rootcause.db import session_scope
+from rootcause.models import Classification, Complaint
+
+WHEN = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
+
+
+def _complaint(n: int, text: str) -> Complaint:
+    return Complaint(
+        source="t",
+        external_id=str(n),
+        text_original=text,
+        text_redacted=text,
+        text_hash=f"h{n}",
+        received_at=WHEN,
+        week="2026-W47",
+        channel="email",
+        ingested_at=WHEN,
+    )
+
+
+def test_store_newest_human_label_wins_over_the_model(engine):
+    with session_scope(engine) as session:
+        a, b = _complaint(1, "late refund"), _complaint(2, "wrong size")
+        session.add_all([a, b])
+        session.flush()
+        for c, cause in ((a, "process_gap"), (b, "other")):
+            session.add(
+                Classification(
+                    complaint_id=c.id,
+                    cause=cause,
+                    confidence=0.9,
+                    model_version="m",
+                    taxonomy_version="t",
+                    classified_at=WHEN,
+                )
+            )
+        store.add_label(session=session, complaint_id=b.id, cause="agent_error", author="x")
+        store.add_label(session=session, complaint_id=b.id, cause="order_mixup", author="y")
+    with session_scope(engine) as session:
+        counts = store.weekly_cause_counts(session=session, weeks=["2026-W47"])
+        texts = store.labelled_texts(session=session)
+        pending = store.pending_complaints(session=session, limit=10)
+    assert counts == {("2026-W47", "process_gap"): 1, ("2026-W47", "order_mixup"): 1}
+    assert texts == [("wrong size", "order_mixup")]
+    assert pending == []
+
+
+def test_store_pending_complaints_oldest_first_and_limited(engine):
+    with session_scope(engine) as session:
+        session.add_all([_complaint(n, f"text {n}") for n in range(5)])
+    with session_scope(engine) as session:
+        first = store.pending_complaints(session=session, limit=3)
+    assert [t for _, t in first] == ["text 0", "text 1", "text 2"]
