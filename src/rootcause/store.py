@@ -46,11 +46,28 @@ _SQLITE_INSERT = (
 )
 
 
-def _sqlite_value(value: Any) -> Any:
-    # The text form SQLAlchemy's SQLite DateTime writes and reads back (naive, UTC).
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
+def _sqlite_time(value: datetime | None) -> str | None:
+    # The text form SQLAlchemy's SQLite DateTime writes and reads back (naive UTC, microseconds).
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+_TIME_COLUMNS = frozenset({"received_at", "first_response_at", "resolved_at", "ingested_at"})
+
+
+def _sqlite_rows(rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    cached: dict[datetime, str | None] = {}  # ingested_at is one value per batch
+
+    def time(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        if value not in cached:
+            cached[value] = _sqlite_time(value)
+        return cached[value]
+
+    getters = [(c, c in _TIME_COLUMNS) for c in _COMPLAINT_COLUMNS]
+    return [tuple(time(r.get(c)) if t else r.get(c) for c, t in getters) for r in rows]
 
 
 def insert_complaints(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:
@@ -65,8 +82,7 @@ def insert_complaints(*, session: Session, rows: Sequence[dict[str, Any]]) -> in
     if not rows:
         return 0
     if session.get_bind().dialect.name == "sqlite":
-        params = [tuple(_sqlite_value(r.get(c)) for c in _COMPLAINT_COLUMNS) for r in rows]
-        result: Any = session.connection().exec_driver_sql(_SQLITE_INSERT, params)
+        result: Any = session.connection().exec_driver_sql(_SQLITE_INSERT, _sqlite_rows(rows))
         return int(result.rowcount)
     # psycopg's executemany reports no per-row count; RETURNING says exactly which rows went in.
     stmt = _insert_ignoring_conflicts(session, Complaint).returning(Complaint.__table__.c.id)  # type: ignore[attr-defined]
