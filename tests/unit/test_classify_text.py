@@ -37,3 +37,10 @@ def test_classify_text_keeps_words_that_carry_meaning(text):
 def test_classify_text_length_kept_when_lowercasing_changes_length():
     text = "İstanbul office never called back"
     assert len(model_text(text)) == len(text)
+
+
+def test_classify_text_blanks_handles_and_links():
+    text = "@NorthwindAir on hold for an hour http://t.co/abc #fail"
+    out = model_text(text)
+    assert len(out) == len(text)
+    assert " ".join(out.split()) == "on hold for an hour fail"

@@ -1,4 +1,4 @@
-"""What the classifier reads: the complaint in lower case with courtesy formulas blanked out.
+"""What the classifier reads: the complaint in lower case, courtesy formulas and handles blanked.
 
 Greetings and sign-offs ("Hi team", "Many thanks, Jo", "Sent from my iPhone") carry no cause, but
 a bag-of-words model learns them from whichever class happens to use them most (in our data:
@@ -22,6 +22,8 @@ _SIGN_OFF = re.compile(
     r"[\s,.!]*(?:\n[^\n]{0,40}){0,2}\s*)$",
 )
 _SENT_FROM = re.compile(r"\bsent from my \w+\b")
+# Handles, links and hashtags' '#' name a brand or a page, never a cause.
+_NOISE = re.compile(r"(?<!\w)@\w+|https?://\S+|www\.\S+|(?<!\w)#(?=\w)")
 
 
 def _blank(text: str, match: re.Match[str] | None) -> str:
@@ -37,4 +39,5 @@ def model_text(text: str) -> str:
         lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
     lowered = _blank(lowered, _GREETING.match(lowered))
     lowered = _blank(lowered, _SIGN_OFF.search(lowered.rstrip()))
-    return _SENT_FROM.sub(lambda m: " " * len(m.group()), lowered)
+    lowered = _SENT_FROM.sub(lambda m: " " * len(m.group()), lowered)
+    return _NOISE.sub(lambda m: " " * len(m.group()), lowered)
