@@ -58,6 +58,12 @@ def test_run_on_empty_database_loads_demo_and_writes_the_latest_complete_week(
     assert again.code == 0, again.err
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == run.sha256  # same data, same bytes
 
+    with Session(engine) as session:
+        some_id = session.scalar(select(Complaint.id).where(Complaint.week == "2026-W47"))
+    assert run_cli(capsys, "label", str(some_id), "agent_error").code == 0
+    assert run_cli(capsys, "report", "--week", "2026-W47").code == 0
+    assert hashlib.sha256(pdf.read_bytes()).hexdigest() != run.sha256  # a new label, a new snapshot
+
     reload = run_cli(capsys, "demo", "load", "--json").json()
     assert sum(r["inserted"] for r in reload) == 0
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from rootcause import store
-from rootcause.models import Complaint, IngestRun, Quarantine
+from rootcause.models import Classification, Complaint, IngestRun, Label, Quarantine
 from rootcause.period import IsoWeek
 from rootcause.taxonomy import Taxonomy
 
@@ -87,7 +87,10 @@ def _snapshot_hash(session: Session) -> tuple[str, datetime | None]:
         select(func.count(), func.max(Complaint.id), func.max(Complaint.ingested_at))
     ).one()
     q = session.execute(select(func.count(), func.max(Quarantine.id))).one()
-    digest = hashlib.sha256(repr((tuple(row[:2]), tuple(q))).encode()).hexdigest()[:16]
+    verdicts = session.execute(select(func.count(), func.max(Classification.classified_at))).one()
+    labels = session.execute(select(func.count(), func.max(Label.id))).one()
+    parts = (tuple(row[:2]), tuple(q), (verdicts[0], str(verdicts[1])), tuple(labels))
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
     return digest, row[2]
 
 

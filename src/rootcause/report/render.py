@@ -124,6 +124,7 @@ def write_pdf(html: str, out: Path, *, templates: Path, identifier: str) -> Rend
         ).render()
         pdf = document.write_pdf(pdf_identifier=identifier.encode("ascii"))
     assert isinstance(pdf, bytes)
+    tmp_name: str | None = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
         with os.fdopen(fd, "wb") as fh:
@@ -132,7 +133,7 @@ def write_pdf(html: str, out: Path, *, templates: Path, identifier: str) -> Rend
             os.fsync(fh.fileno())
         os.replace(tmp_name, out)
     except OSError as exc:
-        if "tmp_name" in locals() and os.path.exists(tmp_name):
+        if tmp_name is not None and os.path.exists(tmp_name):
             os.unlink(tmp_name)
         raise ReportError(f"{out}: cannot write the report: {exc.strerror}") from None
     return RenderResult(
