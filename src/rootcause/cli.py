@@ -492,6 +492,50 @@ def label(
     typer.echo(f"complaint {complaint_id}: {cause} (by {saved.author})")
 
 
+@app.command()
+def review(
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export", help="Write the needs-review queue to this CSV (fill its 'label' column)."
+        ),
+    ] = None,
+    import_: Annotated[
+        Path | None,
+        typer.Option("--import", help="Read labels back from such a CSV (all rows or none)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Export at most this many rows.")] = None,
+    author: Annotated[str | None, typer.Option(help="Who labels (default: $USER).")] = None,
+) -> None:
+    """Round-trip the needs-review queue through a spreadsheet; imported labels win and join
+    the next `rootcause train --with-labels`."""
+    import getpass
+
+    from rootcause.db import session_scope
+    from rootcause.pipeline import open_database, taxonomy_for
+    from rootcause.review import export_queue, import_labels
+
+    if (export is None) == (import_ is None):
+        raise ConfigError("give exactly one of --export FILE or --import FILE")
+    settings = _settings()
+    engine = open_database(settings)
+    with session_scope(engine) as session:
+        if export is not None:
+            n = export_queue(export, session=session, limit=limit)
+            typer.echo(f"{export}: {n:,} complaints to review")
+            return
+        assert import_ is not None
+        outcome = import_labels(
+            import_,
+            session=session,
+            causes=taxonomy_for(settings).cause_names,
+            author=author or getpass.getuser(),
+        )
+    typer.echo(
+        f"{import_}: {outcome.labelled:,} labels imported, {outcome.skipped:,} rows left blank"
+    )
+
+
 def _week_and_out(
     week: str | None, out: Path | None, *, run_all: bool, demo_if_empty: bool
 ) -> None:

@@ -135,6 +135,28 @@ def _human_causes() -> Any:
     )
 
 
+def review_queue(
+    *, session: Session, limit: int | None = None
+) -> list[tuple[Complaint, Classification]]:
+    """Complaints the model flagged for review that no person has labelled yet, least sure first."""
+    human = _human_causes()
+    q = (
+        select(Complaint, Classification)
+        .join(Classification, col(Classification.complaint_id) == col(Complaint.id))
+        .outerjoin(human, human.c.complaint_id == col(Complaint.id))
+        .where(col(Classification.needs_review).is_(True), human.c.cause.is_(None))
+        .order_by(col(Classification.confidence), col(Complaint.id))
+    )
+    if limit is not None:
+        q = q.limit(limit)
+    return [(row[0], row[1]) for row in session.execute(q)]
+
+
+def existing_complaint_ids(*, session: Session, ids: Sequence[int]) -> set[int]:
+    found = session.scalars(select(col(Complaint.id)).where(col(Complaint.id).in_(list(ids))))
+    return {int(i) for i in found if i is not None}
+
+
 def labelled_texts(*, session: Session) -> list[tuple[str, str]]:
     """(redacted text, cause) of every complaint a person labelled; the newest label wins."""
     human = _human_causes()

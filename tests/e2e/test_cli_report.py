@@ -101,6 +101,7 @@ def test_report_rejects_a_bad_week(env, capsys):
         ["evaluate"],
         ["classify"],
         ["label"],
+        ["review"],
     ],
 )
 def test_every_command_has_help(command, capsys):
