@@ -56,7 +56,43 @@ def ingest_section(sizes: list[int], workdir: Path) -> list[dict[str, object]]:
     return results
 
 
-def write_markdown(info: dict[str, object], ingest: list[dict[str, object]]) -> str:
+def classify_section(workdir: Path) -> dict[str, object]:
+    from bench.classify import measure
+
+    print("bench: classifier …", file=sys.stderr, flush=True)
+    return measure(workdir)
+
+
+def classify_markdown(c: dict[str, object]) -> list[str]:
+    lines = [
+        "",
+        "## Classifier (`predict`, one process)",
+        "",
+        f"{c['texts']:,} texts from {c['source']}, model {c['model_version']}. Target (issue 3): "
+        "predict at least 0.5x the throughput of spaCy's tokenizer alone.",
+        "",
+        "| spaCy tokenizer alone | predict (rules + textcat + evidence) | ratio |",
+        "|---:|---:|---:|",
+        f"| {c['tokenizer_per_s']:,} texts/s | {c['predict_per_s']:,} texts/s | {c['ratio']}x |",
+    ]
+    dev = c.get("dev_random")
+    if isinstance(dev, dict):
+        f1 = ", ".join(f"{k} {v}" for k, v in dev["f1"].items())
+        lines += [
+            "",
+            f"Real labelled complaints (`labels_dev.csv`, random part, n={dev['n']}): accuracy "
+            f"{dev['accuracy']} (always the majority class: {dev['majority_baseline']}), "
+            f"macro-F1 {dev['macro_f1']}; F1 per cause: {f1}. Target: accuracy 0.80, "
+            "macro-F1 0.65.",
+        ]
+    return lines
+
+
+def write_markdown(
+    info: dict[str, object],
+    ingest: list[dict[str, object]],
+    classify: dict[str, object] | None = None,
+) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -78,6 +114,8 @@ def write_markdown(info: dict[str, object], ingest: list[dict[str, object]]) -> 
             f"| {r['rows']:,} | {r['file_mib']} MiB | {r['seconds']} s | {r['rows_per_s']:,} | "
             f"{r['peak_rss_mib']} MiB | {r['rerun_seconds']} s, {r['rerun_inserted']} inserted |"
         )
+    if classify:
+        lines += classify_markdown(classify)
     return "\n".join(lines) + "\n"
 
 
@@ -86,9 +124,11 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rootcause-bench-") as tmp:
         ingest = ingest_section(sizes, Path(tmp))
+        classify = classify_section(Path(tmp))
     info: dict[str, object] = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "machine": machine()}
-    (OUT / "bench.json").write_text(json.dumps({**info, "ingest": ingest}, indent=2) + "\n")
-    markdown = write_markdown(info, ingest)
+    result = {**info, "ingest": ingest, "classify": classify}
+    (OUT / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    markdown = write_markdown(info, ingest, classify)
     (ROOT / "BENCHMARKS.md").write_text(markdown)
     print(markdown)
 
