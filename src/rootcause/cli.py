@@ -96,12 +96,17 @@ def _parse_columns(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _progress(total: int, label: str) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
-    if not sys.stderr.isatty():
+def _progress(
+    label: str, *, total: int | None = None, unit: str = "B", enabled: bool = True
+) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """A progress bar on stderr when it is a terminal: (update, close)."""
+    if not enabled or not sys.stderr.isatty():
         return None, lambda: None
     from tqdm import tqdm
 
-    bar = tqdm(total=total, unit="B", unit_scale=True, desc=label, leave=False, file=sys.stderr)
+    bar = tqdm(
+        total=total, unit=unit, unit_scale=unit == "B", desc=label, leave=False, file=sys.stderr
+    )
     return bar.update, bar.close
 
 
@@ -145,9 +150,7 @@ def ingest(
     files: list[dict[str, Any]] = []
     failed: list[InputError] = []
     for path in paths:
-        update, close = (
-            (None, lambda: None) if as_json else _progress(path.stat().st_size, path.name)
-        )
+        update, close = _progress(path.name, total=path.stat().st_size, enabled=not as_json)
         try:
             result = ingest_path(
                 path,
@@ -435,18 +438,11 @@ def classify(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
 
     settings = _settings()
     engine = open_database(settings)
-    bar = None
-    if sys.stderr.isatty() and not as_json:
-        from tqdm import tqdm
-
-        bar = tqdm(unit=" complaints", desc="classify", leave=False, file=sys.stderr)
+    update, close = _progress("classify", unit=" complaints", enabled=not as_json)
     try:
-        outcome = classify_pending(
-            engine, settings, taxonomy_for(settings), on_batch=bar.update if bar else None
-        )
+        outcome = classify_pending(engine, settings, taxonomy_for(settings), on_batch=update)
     finally:
-        if bar:
-            bar.close()
+        close()
     if as_json:
         _echo_json(
             {

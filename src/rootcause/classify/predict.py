@@ -8,7 +8,6 @@ Evidence is what a reviewer needs to trust or correct a verdict: the rule spans 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +17,11 @@ import spacy
 
 import rootcause.classify.nlp  # noqa: F401  (registers the rootcause_causes factory)
 from rootcause.classify.nlp import CHURN_LABEL, TEXTCAT_SCORES, rule_spans
-from rootcause.classify.text import model_text
+from rootcause.classify.text import LEXICON_WORD, model_text
 from rootcause.classify.train import META_FILE
 from rootcause.errors import RootcauseError
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "model"
-_WORD_RE = re.compile(r"[a-z][a-z']{2,}")
 
 
 @dataclass(frozen=True)
@@ -96,7 +94,7 @@ class Classifier:
             if span.label_ != cause and span.label_ not in secondary:
                 secondary.append(span.label_)
         weights = self.lexicon.get(cause, {})
-        words = {w for w in _WORD_RE.findall(doc.text) if w in weights}
+        words = {w for w in LEXICON_WORD.findall(doc.text) if w in weights}
         for word in sorted(words, key=lambda w: (-weights[w], w))[:3]:
             evidence.append(
                 {"kind": "token", "cause": cause, "text": word, "weight": weights[word]}

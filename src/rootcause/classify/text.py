@@ -41,3 +41,7 @@ def model_text(text: str) -> str:
     lowered = _blank(lowered, _SIGN_OFF.search(lowered.rstrip()))
     lowered = _SENT_FROM.sub(lambda m: " " * len(m.group()), lowered)
     return _NOISE.sub(lambda m: " " * len(m.group()), lowered)
+
+
+# The words the evidence lexicon is built from (training) and looked up with (predict).
+LEXICON_WORD = re.compile(r"[a-z][a-z']{2,}")

@@ -13,7 +13,6 @@ import importlib.util
 import json
 import math
 import random
-import re
 import tomllib
 from collections import Counter
 from collections.abc import Sequence
@@ -28,13 +27,12 @@ from thinc.api import fix_random_seed
 from rootcause.classify.data import LabelledText, stratified_split
 from rootcause.classify.evaluate import classification_metrics, expected_calibration_error
 from rootcause.classify.nlp import build_nlp, combine, rule_counts, rule_patterns
-from rootcause.classify.text import model_text
+from rootcause.classify.text import LEXICON_WORD, model_text
 from rootcause.errors import ConfigError, RootcauseError
 from rootcause.taxonomy import Taxonomy
 
 META_FILE = "rootcause.json"
 CONFIG_PATH = Path(__file__).resolve().parent / "config.toml"
-_WORD_RE = re.compile(r"[a-z][a-z']{2,}")
 _STOP = frozenset(
     {
         "the",
@@ -140,7 +138,9 @@ def _lexicon(
     """Naive-Bayes log-count ratios: the words that most favour each cause (shown as evidence)."""
     counts = {c: Counter[str]() for c in causes}
     for ex in examples:
-        counts[ex.cause].update(set(w for w in _WORD_RE.findall(ex.text.lower()) if w not in _STOP))
+        counts[ex.cause].update(
+            set(w for w in LEXICON_WORD.findall(ex.text.lower()) if w not in _STOP)
+        )
     vocab = set().union(*counts.values())
     out: dict[str, dict[str, float]] = {}
     for c in causes:

@@ -88,7 +88,9 @@ def _quarantine_row(
     }  # fmt: skip
 
 
-def _write_batch(session: Session, batch: _Batch, result: IngestResult, now: datetime) -> None:
+def _write_batch(
+    session: Session, batch: _Batch, result: IngestResult, now: datetime, *, finished: bool
+) -> None:
     for _, row in batch.good:
         row.update(source=result.source, ingested_at=now, ingest_run_id=result.run_id)
     inserted = store.insert_complaints(session=session, rows=[r for _, r in batch.good])
@@ -102,6 +104,7 @@ def _write_batch(session: Session, batch: _Batch, result: IngestResult, now: dat
         duplicates=duplicates,
         quarantined=len(batch.bad),
         warnings=batch.warnings,
+        finished=finished,
     )
     result.inserted += inserted
     result.duplicates += duplicates
@@ -219,29 +222,10 @@ def _flush(
     *,
     finished: bool = False,
 ) -> None:
+    """Write a batch: into the file's one transaction with --strict, else in its own."""
     if strict_session is not None:
-        _write_batch(strict_session, batch, result, now)
-        if finished:
-            assert result.run_id is not None
-            store.add_to_ingest_run(
-                session=strict_session,
-                run_id=result.run_id,
-                inserted=0,
-                duplicates=0,
-                quarantined=0,
-                finished=True,
-            )
-        return
-    with session_scope(engine) as session:
-        _write_batch(session, batch, result, now)
-        if finished:
-            assert result.run_id is not None
-            store.add_to_ingest_run(
-                session=session,
-                run_id=result.run_id,
-                inserted=0,
-                duplicates=0,
-                quarantined=0,
-                finished=True,
-            )
+        _write_batch(strict_session, batch, result, now, finished=finished)
+    else:
+        with session_scope(engine) as session:
+            _write_batch(session, batch, result, now, finished=finished)
     result.warnings.extend(batch.warnings[: max(0, PROBLEMS_KEPT - len(result.warnings))])
