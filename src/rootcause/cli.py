@@ -297,31 +297,14 @@ def train(
     """Train the cause classifier (fixed seed, config in the package) and print dev/test metrics."""
     from dataclasses import asdict
 
-    from rootcause.classify.data import LabelledText, read_dir, read_labelled
     from rootcause.classify.predict import DEFAULT_MODEL
     from rootcause.classify.train import load_config, train_classifier
-    from rootcause.pipeline import taxonomy_for
-    from rootcause.resources import training_dir
+    from rootcause.pipeline import open_database, taxonomy_for, training_examples
 
     settings = _settings()
     taxonomy = taxonomy_for(settings)
-    examples: list[LabelledText] = []
-    for path in data or [training_dir()]:
-        examples += (
-            read_dir(path, taxonomy.cause_names)
-            if path.is_dir()
-            else read_labelled(path, taxonomy.cause_names)
-        )
-    if with_labels:
-        from rootcause import store
-        from rootcause.db import session_scope
-        from rootcause.pipeline import open_database
-
-        with session_scope(open_database(settings)) as session:
-            examples += [
-                LabelledText(t, c, "database label")
-                for t, c in store.labelled_texts(session=session)
-            ]
+    engine = open_database(settings) if with_labels else None
+    examples = training_examples(taxonomy, data, engine)
     config, raw = load_config()
     report = train_classifier(
         examples, taxonomy, out or DEFAULT_MODEL, config=config, config_bytes=raw
@@ -329,6 +312,11 @@ def train(
     if as_json:
         _echo_json(asdict(report))
         return
+    _echo_train_report(report)
+    typer.echo(report.path)
+
+
+def _echo_train_report(report: Any) -> None:
     typer.echo(
         f"model {report.version}: {sum(report.examples.values()):,} examples "
         f"(train {report.examples['train']:,}, dev {report.examples['dev']:,}, "
@@ -345,7 +333,46 @@ def train(
         f"  test ECE {report.ece_test_before:.3f} before calibration, "
         f"{report.ece_test_after:.3f} after"
     )
-    typer.echo(report.path)
+
+
+@app.command()
+def adapt(
+    out: Annotated[Path, typer.Option("--out", help="Where to save the adapted model.")] = Path(
+        "models/adapted"
+    ),
+    data: Annotated[
+        list[Path] | None,
+        typer.Option("--data", help="Team training files or folders (default: the bundled ones)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Self-train on the complaints in the database: learn from the verdicts a rule backs or
+    that are very confident, keep the team data, and save a new model (the shipped one stays)."""
+    from dataclasses import asdict
+
+    from rootcause.pipeline import adapt_classifier, open_database, taxonomy_for
+
+    settings = _settings()
+    engine = open_database(settings)
+    advance, close = _progress("reading complaints", unit="complaints", enabled=not as_json)
+    try:
+        outcome = adapt_classifier(
+            engine, settings, taxonomy_for(settings), out, data=data, on_batch=advance
+        )
+    finally:
+        close()
+    if as_json:
+        _echo_json({"read": outcome.read, "pseudo_labels": outcome.pseudo_labels,
+                    "report": asdict(outcome.report)})  # fmt: skip
+        return
+    labels = ", ".join(f"{c} {n:,}" for c, n in outcome.pseudo_labels.items())
+    typer.echo(f"read {outcome.read:,} complaints; learned from {labels}")
+    _echo_train_report(outcome.report)
+    typer.echo(
+        f"use it with ROOTCAUSE_CLASSIFY__MODEL_PATH={out} (or classify.model_path in "
+        "rootcause.toml); `rootcause classify` only fills what is pending"
+    )
+    typer.echo(outcome.report.path)
 
 
 @app.command()

@@ -6,7 +6,7 @@ did; the CLI only parses arguments and prints these results.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,6 +127,96 @@ def load_classifier(settings: Settings) -> Any:
     from rootcause.classify.predict import DEFAULT_MODEL, Classifier
 
     return Classifier(settings.classify.model_path or DEFAULT_MODEL)
+
+
+def training_examples(
+    taxonomy: Taxonomy, paths: Sequence[Path] | None = None, engine: Engine | None = None
+) -> list[Any]:
+    """The team-written training data (or the files named), plus the labels people set in the
+    database when an engine is given."""
+    from rootcause.classify.data import LabelledText, read_dir, read_labelled
+    from rootcause.resources import training_dir
+
+    examples: list[LabelledText] = []
+    for path in paths or [training_dir()]:
+        examples += (
+            read_dir(path, taxonomy.cause_names)
+            if path.is_dir()
+            else read_labelled(path, taxonomy.cause_names)
+        )
+    if engine is not None:
+        with session_scope(engine) as session:
+            examples += [
+                LabelledText(t, c, "database label")
+                for t, c in store.labelled_texts(session=session)
+            ]
+    return examples
+
+
+@dataclass(frozen=True)
+class AdaptOutcome:
+    read: int
+    pseudo_labels: dict[str, int]
+    report: Any  # classify.train.TrainReport
+
+
+def adapt_classifier(
+    engine: Engine,
+    settings: Settings,
+    taxonomy: Taxonomy,
+    out_dir: Path,
+    *,
+    data: Sequence[Path] | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> AdaptOutcome:
+    """Self-train on the database's complaints (see classify/adapt.py) and save the new model.
+
+    Reads the texts a page at a time; only the kept pseudo-labels are held in memory.
+    """
+    from rootcause.classify.adapt import (
+        PseudoLabelRule,
+        as_examples,
+        keep_best,
+        pseudo_label_counts,
+        trusted,
+    )
+    from rootcause.classify.train import load_config, train_classifier
+
+    config, raw = load_config()
+    classifier = load_classifier(settings)
+    team = training_examples(taxonomy, data, engine)
+    team_counts: dict[str, int] = {}
+    for ex in team:
+        team_counts[ex.cause] = team_counts.get(ex.cause, 0) + 1
+    rule = PseudoLabelRule(
+        config.adapt_rule_confidence,
+        None if config.adapt_require_rule else config.adapt_bare_confidence,
+        config.adapt_max_ratio,
+    )
+    candidates: list[Any] = []
+    read = 0
+    with session_scope(engine) as session:
+        for texts in store.complaint_text_pages(
+            session=session, page_size=settings.classify.batch_size
+        ):
+            candidates = keep_best(
+                [*candidates, *trusted(texts, classifier.predict(texts), rule)],
+                team_counts,
+                rule.max_ratio,
+            )
+            read += len(texts)
+            if on_batch:
+                on_batch(len(texts))
+    pseudo = as_examples(candidates)
+    if not pseudo:
+        raise RootcauseError(
+            f"none of the {read:,} complaints in the database was classified confidently enough "
+            "to learn from; nothing to adapt to"
+        )
+    report = train_classifier(
+        team, taxonomy, out_dir, config=config, config_bytes=raw, train_only=pseudo
+    )
+    return AdaptOutcome(read, pseudo_label_counts(pseudo), report)
 
 
 @dataclass(frozen=True)

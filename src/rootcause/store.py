@@ -6,7 +6,7 @@ against the unique keys), so a re-run or a second process can never insert a row
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,6 +99,24 @@ def pending_complaints(*, session: Session, limit: int) -> list[tuple[int, str]]
         .limit(limit)
     )
     return [(int(i), t) for i, t in session.execute(q)]
+
+
+def complaint_text_pages(*, session: Session, page_size: int) -> Iterator[list[str]]:
+    """Every complaint's redacted text, a page at a time (keyset pagination: no OFFSET scans,
+    and never the whole table in memory)."""
+    last = 0
+    while True:
+        q = (
+            select(col(Complaint.id), col(Complaint.text_redacted))
+            .where(col(Complaint.id) > last)
+            .order_by(col(Complaint.id))
+            .limit(page_size)
+        )
+        rows = session.execute(q).all()
+        if not rows:
+            return
+        last = int(rows[-1][0])
+        yield [t for _, t in rows]
 
 
 def insert_classifications(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:

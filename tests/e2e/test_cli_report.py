@@ -102,6 +102,7 @@ def test_report_rejects_a_bad_week(env, capsys):
         ["classify"],
         ["label"],
         ["review"],
+        ["adapt"],
     ],
 )
 def test_every_command_has_help(command, capsys):

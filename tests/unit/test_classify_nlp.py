@@ -6,22 +6,25 @@ import math
 
 import pytest
 
-from rootcause.classify.nlp import build_nlp, combine, rule_counts, rule_patterns, rule_spans
+from rootcause.classify.nlp import (
+    add_rules,
+    build_nlp,
+    combine,
+    rule_counts,
+    rule_spans,
+    word_forms,
+)
 
 
 @pytest.fixture(scope="module")
 def nlp(taxonomy):
     pipeline = build_nlp(taxonomy)
-    pipeline.get_pipe("lemmatizer").initialize()
-    pipeline.get_pipe("span_ruler").add_patterns(rule_patterns(pipeline, taxonomy))
+    add_rules(pipeline, taxonomy)
     return pipeline
 
 
 def _run_rules(nlp, text):
-    doc = nlp.make_doc(text.lower())
-    for name in ("lemmatizer", "span_ruler"):
-        doc = nlp.get_pipe(name)(doc)
-    return doc
+    return nlp.get_pipe("span_ruler")(nlp.make_doc(text.lower()))
 
 
 def test_classify_nlp_lemma_pattern_matches_inflections(nlp):
@@ -71,3 +74,11 @@ def test_classify_nlp_combine_rule_matches_shift_and_cap():
 def test_classify_nlp_temperature_softens():
     p = {"a": 0.9, "b": 0.1}
     assert combine(p, {}, rule_weight=0, temperature=2.0)["a"] < 0.9
+
+
+def test_classify_nlp_lemma_patterns_expand_to_word_forms():
+    forms_of = {"be": {"am", "is", "was", "been"}, "hold": {"holds", "held"}}
+    forms = word_forms([("be", " "), ("on", " "), ("hold", "")], forms_of)
+    assert "was on hold" in forms and "been on held" in forms and "be on hold" in forms
+    assert len(forms) == 5 * 1 * 3
+    assert len(word_forms([("be", " ")] * 6, forms_of, limit=50)) == 50

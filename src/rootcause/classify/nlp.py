@@ -1,4 +1,4 @@
-"""Build the spaCy pipeline: lemmatizer -> span_ruler (taxonomy rules) -> textcat -> cause scores.
+"""Build the spaCy pipeline: span_ruler (taxonomy rules) -> textcat -> cause scores.
 
 Rules are data: each taxonomy pattern becomes a span_ruler pattern labelled with its cause, so
 `nlp.to_disk()` saves rules and model together. The last component, `rootcause_causes`, turns
@@ -10,7 +10,6 @@ It writes `doc.cats`; the matched spans stay in `doc.spans["rules"]` as evidence
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,42 +19,71 @@ from spacy.tokens import Doc
 
 from rootcause.taxonomy import Taxonomy
 
-# spaCy warns (W012) that phrase patterns pass through the lemmatizer when the ruler loads; that
-# costs a few milliseconds once per load and is needed for nothing else, so the warning is noise.
-warnings.filterwarnings("ignore", message=r".*\[W012\]")
-
 RULES_KEY = "rules"
+RULER = "span_ruler"
+MAX_FORMS = 400  # spellings kept per lemma pattern; a handful of verbs gives a few dozen
 CHURN_LABEL = "churn"
 TEXTCAT_SCORES = "textcat_scores"  # doc.user_data key: the classifier's own probabilities
 
 
-def rule_patterns(nlp: Language, taxonomy: Taxonomy) -> list[dict[str, Any]]:
-    """Span-ruler patterns for every cause rule and churn phrase ("~ " marks a lemma pattern)."""
-    lemmatizer: Any = nlp.get_pipe("lemmatizer")
+def word_forms(
+    words: list[tuple[str, str]], forms_of: dict[str, set[str]], *, limit: int = MAX_FORMS
+) -> list[str]:
+    """Every spelling of a lemma phrase: "be on hold" -> "am on hold", "was on hold", ...
+
+    `words` are (word, whitespace after it) pairs; `forms_of` maps a lemma to its word forms.
+    Expanding once, when the model is built, lets the PhraseMatcher match lemma patterns on plain
+    lower-cased words: a lemmatizer on every token at predict time had cost more than the
+    tokenizer itself. The forms come from the lookup table a lemmatizer would use.
+    """
+    out = [""]
+    for word, space in words:
+        options = sorted({word} | forms_of.get(word, set()))
+        out = [prefix + w + space for prefix in out for w in options][:limit]
+    return [form.strip() for form in out]
+
+
+def lemma_forms() -> dict[str, set[str]]:
+    """lemma -> word forms, inverted from spaCy's English lookup table (spacy-lookups-data)."""
+    import gzip
+    import json
+    from importlib.resources import files
+
+    data = files("spacy_lookups_data") / "data" / "en_lemma_lookup.json.gz"
+    with gzip.open(str(data), "rt", encoding="utf-8") as fh:
+        table: dict[str, str] = json.load(fh)
+    forms_of: dict[str, set[str]] = {}
+    for form, lemma in table.items():
+        forms_of.setdefault(lemma.lower(), set()).add(form.lower())
+    return forms_of
+
+
+def add_rules(nlp: Language, taxonomy: Taxonomy) -> None:
+    """Give the ruler every cause rule and churn phrase ("~ " marks a lemma pattern, expanded to
+    all its word forms). The pattern id keeps the taxonomy's wording for the evidence."""
     labelled = [(c.name, p) for c in taxonomy.causes for p in c.patterns]
     labelled += [(CHURN_LABEL, p) for p in taxonomy.churn_patterns]
-    patterns = []
+    forms_of = lemma_forms() if any(p.startswith("~") for _, p in labelled) else {}
+    patterns: list[dict[str, Any]] = []
     for label, phrase in labelled:
         if phrase.startswith("~"):
-            doc = lemmatizer(nlp.make_doc(phrase[1:].strip().lower()))
-            tokens = [{"LEMMA": t.lemma_} for t in doc]
-            patterns.append({"label": label, "pattern": tokens, "id": phrase})
+            words = [(t.text, t.whitespace_) for t in nlp.make_doc(phrase[1:].strip().lower())]
+            patterns += [
+                {"label": label, "pattern": form, "id": phrase}
+                for form in word_forms(words, forms_of)
+            ]
         else:
-            # A phrase pattern goes to the PhraseMatcher, which costs nothing per pattern; the
-            # token Matcher's cost grows with every pattern (it was 90% of predict time).
             patterns.append({"label": label, "pattern": phrase.lower(), "id": phrase})
-    return patterns
+    nlp.get_pipe(RULER).add_patterns(patterns)  # type: ignore[attr-defined]
 
 
 def build_nlp(taxonomy: Taxonomy, *, ngram_size: int = 2) -> Language:
-    """A fresh, untrained pipeline. `nlp.initialize()` loads the lemmatizer's lookup table (from
-    spacy-lookups-data, needed only here) and clears the ruler, so rules are added after it."""
+    """A fresh, untrained pipeline: a phrase ruler for the taxonomy's rules, then the textcat.
+    `nlp.initialize()` clears the ruler, so rules are added after it (`add_rules`)."""
     nlp = spacy.blank("en")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    nlp.add_pipe(
-        "span_ruler",
-        config={"spans_key": RULES_KEY, "validate": True, "phrase_matcher_attr": "LOWER"},
-    )
+    nlp.add_pipe("span_ruler", name=RULER, config={
+        "spans_key": RULES_KEY, "validate": True, "phrase_matcher_attr": "LOWER",
+    })  # fmt: skip
     textcat = nlp.add_pipe("textcat", config={"model": {
         "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True,
         "ngram_size": ngram_size, "no_output_layer": False,

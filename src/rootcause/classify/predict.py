@@ -57,11 +57,13 @@ class Classifier:
         self.nlp = spacy.load(path)
 
     def predict(self, texts: Iterable[str], *, batch_size: int = 512) -> Iterator[Prediction]:
-        lowered = (model_text(t) for t in texts)
-        for doc in self.nlp.pipe(lowered, batch_size=batch_size):
-            yield self._prediction(doc)
+        # The model text rides along as context: rebuilding `doc.text` token by token for the
+        # evidence words cost a sixth of predict's time.
+        lowered = ((t, t) for t in map(model_text, texts))
+        for doc, text in self.nlp.pipe(lowered, batch_size=batch_size, as_tuples=True):
+            yield self._prediction(doc, text)
 
-    def _prediction(self, doc: Any) -> Prediction:
+    def _prediction(self, doc: Any, text: str) -> Prediction:
         scores = {c: round(float(p), 4) for c, p in doc.cats.items()}
         cause = max(scores, key=scores.__getitem__)
         confidence = scores[cause]
@@ -94,7 +96,7 @@ class Classifier:
             if span.label_ != cause and span.label_ not in secondary:
                 secondary.append(span.label_)
         weights = self.lexicon.get(cause, {})
-        words = {w for w in LEXICON_WORD.findall(doc.text) if w in weights}
+        words = {w for w in LEXICON_WORD.findall(text) if w in weights}
         for word in sorted(words, key=lambda w: (-weights[w], w))[:3]:
             evidence.append(
                 {"kind": "token", "cause": cause, "text": word, "weight": weights[word]}

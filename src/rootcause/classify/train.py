@@ -13,6 +13,8 @@ import importlib.util
 import json
 import math
 import random
+import shutil
+import tempfile
 import tomllib
 from collections import Counter
 from collections.abc import Sequence
@@ -26,7 +28,7 @@ from thinc.api import fix_random_seed
 
 from rootcause.classify.data import LabelledText, stratified_split
 from rootcause.classify.evaluate import classification_metrics, expected_calibration_error
-from rootcause.classify.nlp import build_nlp, combine, rule_counts, rule_patterns
+from rootcause.classify.nlp import add_rules, build_nlp, combine, rule_counts
 from rootcause.classify.text import LEXICON_WORD, model_text
 from rootcause.errors import ConfigError, RootcauseError
 from rootcause.taxonomy import Taxonomy
@@ -108,7 +110,11 @@ class TrainConfig:
     dev_share: float = 0.1
     test_share: float = 0.1
     rule_weights: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
-    review_precision: float = 0.85
+    review_precision: float = 0.90
+    adapt_rule_confidence: float = 0.6
+    adapt_require_rule: bool = True
+    adapt_bare_confidence: float = 0.95
+    adapt_max_ratio: float = 1.0
 
 
 def load_config(path: Path = CONFIG_PATH) -> tuple[TrainConfig, bytes]:
@@ -196,6 +202,17 @@ def _review_threshold(
     return round(best, 4)
 
 
+def _replace_dir(new: Path, target: Path) -> None:
+    """Swap a fully written model folder into place: a crash leaves the old model or the new one,
+    never a mix, and no file of an old pipeline component lingers in the new folder."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class TrainReport:
     version: str
@@ -217,8 +234,13 @@ def train_classifier(
     *,
     config: TrainConfig,
     config_bytes: bytes,
+    train_only: Sequence[LabelledText] = (),
 ) -> TrainReport:
-    """Train, calibrate on dev, measure on test, and save the pipeline to `out_dir`."""
+    """Train, calibrate on dev, measure on test, and save the pipeline to `out_dir`.
+
+    `train_only` examples (pseudo-labels from `rootcause adapt`) join the training split but
+    never dev or test, so calibration and the reported metrics stay on team-written data.
+    """
     if importlib.util.find_spec("spacy_lookups_data") is None:
         raise RootcauseError(
             "training needs the lemma tables of spacy-lookups-data: pip install 'rootcause[dev]'"
@@ -228,6 +250,7 @@ def train_classifier(
     train, dev, test = stratified_split(
         examples, dev_share=config.dev_share, test_share=config.test_share, seed=config.seed
     )
+    train += train_only
     nlp = build_nlp(taxonomy, ngram_size=config.ngram_size)
     train_examples = [
         Example.from_dict(
@@ -236,7 +259,7 @@ def train_classifier(
         for ex in train
     ]
     optimizer = nlp.initialize(lambda: train_examples)
-    nlp.get_pipe("span_ruler").add_patterns(rule_patterns(nlp, taxonomy))  # type: ignore[attr-defined]
+    add_rules(nlp, taxonomy)
     rng = random.Random(config.seed)
     for _ in range(config.epochs):
         rng.shuffle(train_examples)
@@ -264,11 +287,12 @@ def train_classifier(
     test_pred = [max(s, key=s.__getitem__) for s in after]
     correct = [p == g for p, g in zip(test_pred, test_gold, strict=True)]
 
-    version = model_version(config_bytes, examples, taxonomy)
+    version = model_version(config_bytes, [*examples, *train_only], taxonomy)
     nlp.add_pipe("rootcause_causes", config={"rule_weight": weight, "temperature": temperature})
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     nlp.meta.update({"name": "rootcause_causes", "version": "0.0.0", "description": version})
-    nlp.to_disk(out_dir)
+    nlp.to_disk(staging)
     report = TrainReport(
         version=version, path=str(out_dir),
         examples={"train": len(train), "dev": len(dev), "test": len(test)},
@@ -289,5 +313,6 @@ def train_classifier(
         "causes": causes,
         "lexicon": _lexicon(train, causes),
     }
-    (out_dir / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    (staging / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    _replace_dir(staging, out_dir)
     return report
