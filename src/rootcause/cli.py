@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from rootcause import __version__
+from rootcause.cli_themes import themes_app
 from rootcause.errors import ConfigError, InputError, RootcauseError
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 demo_app = typer.Typer(help="The bundled demo data.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+app.add_typer(themes_app, name="themes")
 
 _state: dict[str, Any] = {}
 

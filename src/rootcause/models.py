@@ -156,6 +156,8 @@ class Theme(SQLModel, table=True):
     label_locked: bool = False
     keywords: list[str] = _json(list)
     centroid: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # Which embedder's space `centroid` lives in: a centre from another embedder is not comparable.
+    centroid_embedder: str | None = Field(default=None, max_length=80)
     first_seen_week: str = Field(max_length=8)
     last_seen_week: str = Field(max_length=8)
     merged_into_id: int | None = Field(default=None, foreign_key="theme.id")
@@ -177,6 +179,21 @@ class Embedding(SQLModel, table=True):
     complaint_id: int = Field(foreign_key="complaint.id", primary_key=True)
     embedder: str = Field(max_length=80, primary_key=True)
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class EmbedderState(SQLModel, table=True):
+    """A fitted embedder (e.g. TF-IDF + SVD), so cached vectors stay valid between weekly runs.
+
+    `id` is a hash of the fitted state and is the `embedder` key of the cached `Embedding` rows.
+    """
+
+    id: str = Field(primary_key=True, max_length=80)
+    kind: str = Field(max_length=40, index=True)
+    params: dict[str, Any] = _json(dict)
+    state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    fitted_week: str = Field(max_length=8)
+    documents: int = 0
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Fix(SQLModel, table=True):

@@ -12,7 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -46,12 +46,51 @@ class ReportSettings(_Section):
     trend_weeks: int = Field(12, ge=2, le=104)
 
 
+class ThemeSettings(_Section):
+    """Recurring themes: which BERTopic stages to use and the rules that keep themes stable.
+
+    The defaults are the fast, offline, deterministic engine (TF-IDF + SVD embeddings, SVD,
+    k-means); `reduction = "umap"` with `clustering = "hdbscan"` is stock BERTopic.
+    """
+
+    window_weeks: int = Field(12, ge=2, le=104)
+    embedding: Literal["tfidf-svd", "sentence-transformers"] = "tfidf-svd"
+    embedding_model_path: Path | None = None  # a local sentence-transformers model directory
+    embedding_dims: int = Field(100, ge=2, le=1000)  # SVD components of the TF-IDF embedder
+    # Refit the TF-IDF embedder when more than this share of the new complaints' words is unknown.
+    embedder_max_unknown: float = Field(0.05, gt=0.0, le=1.0)
+    reduction: Literal["svd", "umap", "none"] = "svd"
+    reduction_dims: int = Field(20, ge=2, le=500)
+    clustering: Literal["kmeans", "minibatch-kmeans", "hdbscan"] = "kmeans"
+    n_themes: int | None = Field(None, ge=2)  # k-means k; default: sqrt(documents), bounded
+    min_themes: int = Field(5, ge=2)
+    max_themes: int = Field(100, ge=2)
+    min_theme_size: int = Field(5, ge=2)
+    # A complaint belongs to a theme when its cosine similarity to the theme's centre reaches this.
+    outlier_similarity: float = Field(0.3, ge=-1.0, le=1.0)
+    max_outlier_share: float = Field(0.15, ge=0.0, le=1.0)
+    # Topics of one fit whose centres are at least this similar are one theme.
+    merge_similarity: float = Field(0.3, ge=-1.0, le=1.0)
+    # A topic keeps a registered theme's id when their centres are at least this similar.
+    match_threshold: float = Field(0.5, ge=-1.0, le=1.0)
+    top_n_words: int = Field(10, ge=3, le=50)
+    representatives: int = Field(3, ge=1, le=20)
+    stop_words: tuple[str, ...] = ()  # extra words never used in labels or embeddings
+    seed: int = 42
+    # Status rule: see rootcause.themes.status.
+    baseline_weeks: int = Field(8, ge=2, le=52)
+    new_weeks: int = Field(2, ge=1, le=12)
+    growth_alpha: float = Field(0.05, gt=0.0, lt=1.0)
+    growth_min_count: int = Field(5, ge=1)
+
+
 class Settings(_Section):
     database_url: str = "sqlite:///rootcause.db"
     taxonomy_path: Path | None = None  # default: the taxonomy shipped with rootcause
     ingest: IngestSettings = IngestSettings()
     classify: ClassifySettings = ClassifySettings()
     report: ReportSettings = ReportSettings()
+    themes: ThemeSettings = ThemeSettings()
 
 
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,396 @@
+"""Mine one week's themes: embed (with the cache), fit BERTopic, match the registry, save.
+
+The window is the `themes.window_weeks` ISO weeks ending with the report week. Saving is one
+transaction: the theme registry (ids, labels, keywords, centres, first/last seen) and one
+assignment per window complaint change together or not at all, so a crash mid-run leaves the
+registry as it was, and re-running a week reproduces the same ids and counts (fixed seeds,
+de-duplicated input, cached vectors).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from rootcause.db import session_scope
+from rootcause.models import EmbedderState, ModelVersion, Theme, utcnow
+from rootcause.period import IsoWeek
+from rootcause.settings import Settings, ThemeSettings
+from rootcause.themes import queries
+from rootcause.themes.embed import (
+    TFIDF_SVD,
+    Embedder,
+    TfidfSvdEmbedder,
+    fit_tfidf_svd,
+    from_bytes,
+    load_sentence_transformer,
+    tfidf_svd_params,
+    to_bytes,
+)
+from rootcause.themes.model import FittedModel, TopicFit, fit_topic_model, merge_topics
+from rootcause.themes.registry import KnownTheme, match_topics
+from rootcause.themes.text import boilerplate_sentences, stop_words_for
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+_EMBED_BATCH = 5000
+_MAX_MERGE_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class MinedTheme:
+    id: int
+    label: str
+    keywords: tuple[str, ...]
+    size: int  # complaints in the window
+    created: bool  # registered by this run
+
+
+@dataclass(frozen=True)
+class ThemeRun:
+    """What one mining run did; `timings` are seconds per stage."""
+
+    week: str
+    window: tuple[str, ...]
+    complaints: int
+    unassigned: int
+    themes: tuple[MinedTheme, ...]
+    embedder: str
+    embedded: int  # complaints embedded by this run (the rest came from the cache)
+    embedder_refitted: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def unassigned_share(self) -> float:
+        return self.unassigned / self.complaints if self.complaints else 0.0
+
+
+def mine_themes(
+    engine: Engine,
+    settings: Settings,
+    week: IsoWeek,
+    *,
+    refit_embedder: bool = False,
+    progress: Progress | None = None,
+) -> ThemeRun:
+    """Fit the themes of the window ending at `week` and store them (see the module docstring)."""
+    say = progress or (lambda _stage: None)
+    cfg = settings.themes
+    weeks = [str(w) for w in week.window(cfg.window_weeks)]
+    clock: dict[str, float] = {}
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        complaints = queries.window_complaints(session=session, weeks=weeks)
+    if not complaints:
+        return ThemeRun(str(week), tuple(weeks), 0, 0, (), "", 0, False, {})
+
+    say("embedding")
+    t = time.perf_counter()
+    texts = [c.text for c in complaints]
+    embedder, refitted = _choose_embedder(engine, cfg, complaints, week, weeks, refit_embedder)
+    vectors, embedded = _embed_with_cache(engine, embedder, complaints, weeks)
+    clock["embed"] = time.perf_counter() - t
+
+    say("clustering")
+    t = time.perf_counter()
+    unique, first, inverse, weights = _deduplicate(texts)
+    unique_vectors = vectors[first]
+    # Labels ignore this window's names and boilerplate, and whatever the embedder ignores.
+    stop_words = stop_words_for(unique, cfg.stop_words)
+    boilerplate = boilerplate_sentences(unique)
+    if isinstance(embedder, TfidfSvdEmbedder):
+        stop_words |= embedder.stop_words
+        boilerplate |= embedder.boilerplate
+    model, fit = fit_topic_model(
+        cfg,
+        unique,
+        unique_vectors,
+        weights,
+        embedder=embedder,
+        stop_words=stop_words,
+        boilerplate=boilerplate,
+    )
+    clock["fit"] = time.perf_counter() - t
+
+    say("saving")
+    t = time.perf_counter()
+    with session_scope(engine) as session:
+        themes = queries.all_themes(session=session, lock=True)
+        members = queries.window_members(session=session, weeks=weeks)
+        index = {c.id: i for i, c in enumerate(complaints)}
+        known = _known_themes(themes, members, index, vectors, embedder.id)
+        fit, topic_theme = _match(cfg, model, fit, known)
+        doc_topic = fit.topics[inverse]
+        mined = _save(
+            session,
+            week=str(week),
+            weeks=weeks,
+            complaints=complaints,
+            doc_topic=doc_topic,
+            similarity=fit.similarity[inverse],
+            fit=fit,
+            topic_theme=topic_theme,
+            themes={th.id: th for th in themes if th.id is not None},
+            embedder_id=embedder.id,
+        )
+    clock["save"] = time.perf_counter() - t
+    clock["total"] = time.perf_counter() - started
+    unassigned = int((doc_topic == -1).sum())
+    log.info(
+        "themes %s: %d complaints, %d themes, %d unassigned, %.1f s",
+        week,
+        len(complaints),
+        len(mined),
+        unassigned,
+        clock["total"],
+    )
+    return ThemeRun(
+        week=str(week),
+        window=tuple(weeks),
+        complaints=len(complaints),
+        unassigned=unassigned,
+        themes=tuple(mined),
+        embedder=embedder.id,
+        embedded=embedded,
+        embedder_refitted=refitted,
+        timings=clock,
+    )
+
+
+def _deduplicate(
+    texts: Sequence[str],
+) -> tuple[list[str], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Distinct texts in first-seen order, the first row of each, each row's distinct index,
+    and how many rows each distinct text stands for."""
+    position: dict[str, int] = {}
+    first: list[int] = []
+    inverse = np.empty(len(texts), dtype=np.int64)
+    for i, text in enumerate(texts):
+        if text not in position:
+            position[text] = len(first)
+            first.append(i)
+        inverse[i] = position[text]
+    weights = np.bincount(inverse, minlength=len(first)).astype(np.float64)
+    return [texts[i] for i in first], np.asarray(first, dtype=np.int64), inverse, weights
+
+
+def _choose_embedder(
+    engine: Engine,
+    cfg: ThemeSettings,
+    complaints: Sequence[queries.WindowComplaint],
+    week: IsoWeek,
+    weeks: Sequence[str],
+    refit: bool,
+) -> tuple[Embedder, bool]:
+    """The stored TF-IDF embedder if it is still good for this window, else a new fit.
+
+    (Sentence-transformer models are fixed: nothing to fit, never stale.)
+    """
+    if cfg.embedding == "sentence-transformers":
+        return load_sentence_transformer(cfg.embedding_model_path), False
+    params = tfidf_svd_params(
+        dims=cfg.embedding_dims, seed=cfg.seed, extra_stop_words=cfg.stop_words
+    )
+    reason = "asked to" if refit else ""
+    if not refit:
+        with session_scope(engine) as session:
+            state = queries.latest_embedder_state(session=session, kind=TFIDF_SVD, params=params)
+            cached = (
+                set(queries.cached_vectors(session=session, embedder=state.id, weeks=weeks))
+                if state
+                else set()
+            )
+        if state is None:
+            reason = "none stored"
+        elif IsoWeek.parse(state.fitted_week) < IsoWeek.parse(weeks[0]):
+            reason = f"fitted for {state.fitted_week}, before the window"
+        else:
+            embedder = TfidfSvdEmbedder.from_bytes(state.state)
+            fresh = [c.text for c in complaints if c.id not in cached]
+            unknown = embedder.unknown_share(fresh) if fresh else 0.0
+            if unknown <= cfg.embedder_max_unknown:
+                return embedder, False
+            reason = f"{unknown:.0%} of the new complaints' words are unknown to it"
+    embedder = fit_tfidf_svd([c.text for c in complaints], params)
+    log.info("fitting the TF-IDF embedder on %d complaints (%s)", len(complaints), reason)
+    now = utcnow()
+    with session_scope(engine) as session:
+        queries.save_embedder_state(
+            session=session,
+            state=EmbedderState(
+                id=embedder.id,
+                kind=TFIDF_SVD,
+                params=params,
+                state=embedder.to_bytes(),
+                fitted_week=str(week),
+                documents=len(complaints),
+                created_at=now,
+            ),
+        )
+        if session.get(ModelVersion, embedder.id) is None:
+            session.add(
+                ModelVersion(
+                    id=embedder.id,
+                    kind="embedder",
+                    metrics={"documents": len(complaints), "vocabulary": len(embedder.vocabulary)},
+                    created_at=now,
+                )
+            )
+        queries.drop_vectors_of_other_embedders(
+            session=session, kind_prefix=f"{TFIDF_SVD}-", keep=embedder.id
+        )
+    return embedder, True
+
+
+def _embed_with_cache(
+    engine: Engine,
+    embedder: Embedder,
+    complaints: Sequence[queries.WindowComplaint],
+    weeks: Sequence[str],
+) -> tuple[NDArray[np.float32], int]:
+    """Vectors for every window complaint (rows in `complaints` order): cached ones are read,
+    the rest embedded and cached, one committed batch at a time."""
+    with session_scope(engine) as session:
+        cached = queries.cached_vectors(session=session, embedder=embedder.id, weeks=weeks)
+    missing = [c for c in complaints if c.id not in cached]
+    for start in range(0, len(missing), _EMBED_BATCH):
+        batch = missing[start : start + _EMBED_BATCH]
+        vectors = embedder.embed([c.text for c in batch])
+        encoded = [(c.id, to_bytes(v)) for c, v in zip(batch, vectors, strict=True)]
+        with session_scope(engine) as session:
+            queries.store_vectors(session=session, embedder=embedder.id, vectors=encoded)
+        cached.update(encoded)
+    return np.vstack([from_bytes(cached[c.id]) for c in complaints]), len(missing)
+
+
+def _known_themes(
+    themes: Sequence[Theme],
+    members: dict[int, int],
+    index: dict[int, int],
+    vectors: NDArray[np.float32],
+    embedder_id: str,
+) -> list[KnownTheme]:
+    """Registered themes with a centre in the current embedding space.
+
+    A stored centre from another embedder is not comparable; such a theme's centre is
+    recomputed from its members in the window, and a theme with neither cannot be matched.
+    """
+    by_theme: dict[int, list[int]] = {}
+    for complaint_id, theme_id in members.items():
+        if complaint_id in index:
+            by_theme.setdefault(theme_id, []).append(index[complaint_id])
+    roots = {th.id: _root(th, themes) for th in themes}
+    known: list[KnownTheme] = []
+    for theme in themes:
+        assert theme.id is not None
+        if theme.centroid is not None and theme.centroid_embedder == embedder_id:
+            centre = from_bytes(theme.centroid).astype(np.float64)
+        elif theme.id in by_theme:
+            centre = vectors[by_theme[theme.id]].astype(np.float64).mean(axis=0)
+        else:
+            continue
+        norm = float(np.linalg.norm(centre))
+        if norm > 0:
+            known.append(KnownTheme(theme.id, roots[theme.id], centre / norm))
+    return known
+
+
+def _root(theme: Theme, themes: Sequence[Theme]) -> int:
+    by_id = {t.id: t for t in themes}
+    seen: set[int] = set()
+    current = theme
+    while current.merged_into_id is not None and current.merged_into_id not in seen:
+        assert current.id is not None
+        seen.add(current.id)
+        current = by_id[current.merged_into_id]
+    assert current.id is not None
+    return current.id
+
+
+def _match(
+    cfg: ThemeSettings, model: FittedModel, fit: TopicFit, known: Sequence[KnownTheme]
+) -> tuple[TopicFit, dict[int, int]]:
+    """Topic -> registered theme id; topics that resolve to one theme are merged first."""
+    for _ in range(_MAX_MERGE_ROUNDS):
+        ids = fit.topic_ids
+        centres = np.vstack([fit.centres[t] for t in ids]) if ids else np.zeros((0, 1))
+        matched = match_topics(centres, known, threshold=cfg.match_threshold)
+        topic_theme = {ids[row]: theme_id for row, theme_id in matched.items()}
+        groups: dict[int, list[int]] = {}
+        for topic, theme_id in sorted(topic_theme.items()):
+            groups.setdefault(theme_id, []).append(topic)
+        merges = [g for g in groups.values() if len(g) > 1]
+        if not merges:
+            return fit, topic_theme
+        fit = merge_topics(model, merges)
+    return fit, topic_theme
+
+
+def _save(
+    session: Session,
+    *,
+    week: str,
+    weeks: Sequence[str],
+    complaints: Sequence[queries.WindowComplaint],
+    doc_topic: NDArray[np.int64],
+    similarity: NDArray[np.float64],
+    fit: TopicFit,
+    topic_theme: dict[int, int],
+    themes: dict[int, Theme],
+    embedder_id: str,
+) -> list[MinedTheme]:
+    """Update matched themes, register new ones, and replace the window's assignments."""
+    now = utcnow()
+    topic_weeks: dict[int, list[str]] = {}
+    for complaint, topic in zip(complaints, doc_topic.tolist(), strict=True):
+        if topic >= 0:
+            topic_weeks.setdefault(topic, []).append(complaint.week)
+    mined: list[MinedTheme] = []
+    theme_of_topic: dict[int, int] = {}
+    for topic in fit.topic_ids:
+        seen = topic_weeks.get(topic, [])
+        if not seen:
+            continue
+        words = fit.words[topic]
+        theme = themes.get(topic_theme[topic]) if topic in topic_theme else None
+        created = theme is None
+        if theme is None:
+            theme = Theme(
+                label=words.label,
+                first_seen_week=min(seen),
+                last_seen_week=max(seen),
+                created_at=now,
+                updated_at=now,
+            )
+        elif not theme.label_locked:
+            theme.label = words.label
+        theme.keywords = list(words.keywords)
+        theme.centroid = to_bytes(fit.centres[topic].astype(np.float32))
+        theme.centroid_embedder = embedder_id
+        theme.first_seen_week = min(theme.first_seen_week, *seen)
+        theme.last_seen_week = max(theme.last_seen_week, *seen)
+        theme.updated_at = now
+        session.add(theme)
+        session.flush()
+        assert theme.id is not None
+        theme_of_topic[topic] = theme.id
+        mined.append(MinedTheme(theme.id, theme.label, words.keywords, len(seen), created))
+    rows = [
+        {
+            "complaint_id": complaint.id,
+            "theme_id": theme_of_topic.get(int(topic)) if topic >= 0 else None,
+            "probability": float(np.clip(sim, 0.0, 1.0)),
+            "window_end_week": week,
+            "assigned_at": now,
+        }
+        for complaint, topic, sim in zip(complaints, doc_topic.tolist(), similarity, strict=True)
+    ]
+    queries.replace_assignments(session=session, weeks=weeks, rows=rows)
+    return sorted(mined, key=lambda m: (-m.size, m.id))

@@ -1,0 +1,270 @@
+"""Every query the themes engine runs, with a keyword-only `session=` (as in `store.py`).
+
+A window is a list of ISO week strings; complaints are selected by their indexed `week` column,
+so the same query serves SQLite and PostgreSQL and never ships thousands of ids as parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from rootcause.errors import RootcauseError
+from rootcause.models import (
+    Classification,
+    Complaint,
+    EmbedderState,
+    Embedding,
+    Fix,
+    Theme,
+    ThemeAssignment,
+)
+
+UNCLASSIFIED = "unclassified"
+_INSERT_CHUNK = 2000
+
+
+class UnknownThemeError(RootcauseError):
+    """A theme id that is not in the registry (exit 1, with a hint)."""
+
+    def __init__(self, theme_id: int) -> None:
+        self.theme_id = theme_id
+        super().__init__(f"no theme with id {theme_id} (list them with `rootcause themes`)")
+
+
+@dataclass(frozen=True)
+class WindowComplaint:
+    id: int
+    week: str
+    text: str
+
+
+def window_complaints(*, session: Session, weeks: Sequence[str]) -> list[WindowComplaint]:
+    """The window's complaints (redacted text), oldest id first."""
+    q = (
+        select(col(Complaint.id), col(Complaint.week), col(Complaint.text_redacted))
+        .where(col(Complaint.week).in_(list(weeks)))
+        .order_by(col(Complaint.id))
+    )
+    return [WindowComplaint(int(i), w, t) for i, w, t in session.execute(q)]
+
+
+def cached_vectors(*, session: Session, embedder: str, weeks: Sequence[str]) -> dict[int, bytes]:
+    """Stored vectors of the window's complaints under `embedder`."""
+    q = (
+        select(col(Embedding.complaint_id), col(Embedding.vector))
+        .join(Complaint, col(Complaint.id) == col(Embedding.complaint_id))
+        .where(col(Embedding.embedder) == embedder, col(Complaint.week).in_(list(weeks)))
+    )
+    return {int(i): bytes(v) for i, v in session.execute(q)}
+
+
+def _insert_ignoring_conflicts(session: Session, table: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def store_vectors(*, session: Session, embedder: str, vectors: Iterable[tuple[int, bytes]]) -> None:
+    """Cache vectors; one already stored (by a concurrent run) is kept as it is."""
+    rows = [{"complaint_id": i, "embedder": embedder, "vector": v} for i, v in vectors]
+    stmt = _insert_ignoring_conflicts(session, Embedding.__table__)  # type: ignore[attr-defined]
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        session.execute(stmt, rows[start : start + _INSERT_CHUNK])
+
+
+def drop_vectors_of_other_embedders(*, session: Session, kind_prefix: str, keep: str) -> int:
+    """Forget vectors of superseded embedders of one kind (they can never be used again)."""
+    result: Any = session.execute(
+        delete(Embedding).where(
+            col(Embedding.embedder).startswith(kind_prefix), col(Embedding.embedder) != keep
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+def latest_embedder_state(
+    *, session: Session, kind: str, params: dict[str, Any]
+) -> EmbedderState | None:
+    """The newest stored embedder of `kind` fitted with the same parameters, if any."""
+    q = (
+        select(EmbedderState)
+        .where(col(EmbedderState.kind) == kind)
+        .order_by(col(EmbedderState.created_at).desc(), col(EmbedderState.id))
+    )
+    for state in session.scalars(q):
+        if state.params == params:
+            return state
+    return None
+
+
+def save_embedder_state(*, session: Session, state: EmbedderState) -> None:
+    if session.get(EmbedderState, state.id) is None:
+        session.add(state)
+        session.flush()
+
+
+def all_themes(*, session: Session, lock: bool = False) -> list[Theme]:
+    """Every registered theme, merged ones included, by id. `lock` serialises two miners on
+    PostgreSQL (SELECT ... FOR UPDATE); SQLite's single writer needs no lock."""
+    q = select(Theme).order_by(col(Theme.id))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update()
+    return list(session.scalars(q))
+
+
+def get_theme(*, session: Session, theme_id: int) -> Theme:
+    theme = session.get(Theme, theme_id)
+    if theme is None:
+        raise UnknownThemeError(theme_id)
+    return theme
+
+
+def window_members(*, session: Session, weeks: Sequence[str]) -> dict[int, int]:
+    """complaint id -> theme id of the window's complaints as the last fit assigned them."""
+    q = (
+        select(col(ThemeAssignment.complaint_id), col(ThemeAssignment.theme_id))
+        .join(Complaint, col(Complaint.id) == col(ThemeAssignment.complaint_id))
+        .where(col(Complaint.week).in_(list(weeks)), col(ThemeAssignment.theme_id).is_not(None))
+    )
+    return {int(c): int(t) for c, t in session.execute(q)}
+
+
+def replace_assignments(
+    *, session: Session, weeks: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """One assignment per window complaint: the previous fit's rows for them are replaced."""
+    in_window = select(col(Complaint.id)).where(col(Complaint.week).in_(list(weeks)))
+    session.execute(delete(ThemeAssignment).where(col(ThemeAssignment.complaint_id).in_(in_window)))
+    table = ThemeAssignment.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        session.execute(table.insert(), list(rows[start : start + _INSERT_CHUNK]))
+
+
+def window_is_mined(*, session: Session, week: str, weeks: Sequence[str]) -> bool:
+    """True when every complaint of the window is assigned by a fit for exactly this window.
+
+    False after new complaints arrived in the window, or after another week was mined since
+    (assignments hold the latest fit that covered each complaint).
+    """
+    in_window = select(func.count()).where(col(Complaint.week).in_(list(weeks)))
+    total = int(session.scalar(in_window.select_from(Complaint)) or 0)
+    assigned = session.scalar(
+        select(func.count())
+        .select_from(ThemeAssignment)
+        .join(Complaint, col(Complaint.id) == col(ThemeAssignment.complaint_id))
+        .where(
+            col(Complaint.week).in_(list(weeks)),
+            col(ThemeAssignment.window_end_week) == week,
+        )
+    )
+    return total > 0 and int(assigned or 0) == total
+
+
+def weekly_counts(*, session: Session, weeks: Sequence[str]) -> dict[tuple[int | None, str], int]:
+    """Complaints per (theme id or None for unassigned, week) over the window."""
+    q = (
+        select(col(ThemeAssignment.theme_id), col(Complaint.week), func.count())
+        .join(Complaint, col(Complaint.id) == col(ThemeAssignment.complaint_id))
+        .where(col(Complaint.week).in_(list(weeks)))
+        .group_by(col(ThemeAssignment.theme_id), col(Complaint.week))
+    )
+    return {(None if t is None else int(t), w): int(n) for t, w, n in session.execute(q)}
+
+
+def complaints_per_week(*, session: Session, weeks: Sequence[str]) -> dict[str, int]:
+    q = (
+        select(col(Complaint.week), func.count())
+        .where(col(Complaint.week).in_(list(weeks)))
+        .group_by(col(Complaint.week))
+    )
+    return {w: int(n) for w, n in session.execute(q)}
+
+
+def theme_causes(*, session: Session, weeks: Sequence[str]) -> dict[tuple[int, str], int]:
+    """Complaints per (theme, effective cause) over the window.
+
+    The effective cause is the newest human label, else the classifier's verdict (the rule in
+    `store.weekly_cause_counts`); complaints not yet classified count as 'unclassified'.
+    """
+    from rootcause.store import _human_causes  # the one definition of "newest label wins"
+
+    human = _human_causes()
+    cause = func.coalesce(human.c.cause, col(Classification.cause), UNCLASSIFIED)
+    q = (
+        select(col(ThemeAssignment.theme_id), cause, func.count())
+        .join(Complaint, col(Complaint.id) == col(ThemeAssignment.complaint_id))
+        .outerjoin(Classification, col(Classification.complaint_id) == col(Complaint.id))
+        .outerjoin(human, human.c.complaint_id == col(Complaint.id))
+        .where(col(Complaint.week).in_(list(weeks)), col(ThemeAssignment.theme_id).is_not(None))
+        .group_by(col(ThemeAssignment.theme_id), cause)
+    )
+    return {(int(t), c): int(n) for t, c, n in session.execute(q)}
+
+
+@dataclass(frozen=True)
+class Representative:
+    complaint_id: int
+    week: str
+    text: str
+    similarity: float
+
+
+def representatives(
+    *, session: Session, theme_ids: Sequence[int], weeks: Sequence[str], limit: int
+) -> dict[int, list[Representative]]:
+    """Each theme's most central complaints in the window (closest to its centre), distinct
+    texts only; ties by complaint id."""
+    q = (
+        select(
+            col(ThemeAssignment.theme_id),
+            col(Complaint.id),
+            col(Complaint.week),
+            col(Complaint.text_redacted),
+            col(ThemeAssignment.probability),
+        )
+        .join(Complaint, col(Complaint.id) == col(ThemeAssignment.complaint_id))
+        .where(
+            col(Complaint.week).in_(list(weeks)),
+            col(ThemeAssignment.theme_id).in_(list(theme_ids)),
+        )
+        .order_by(
+            col(ThemeAssignment.theme_id),
+            col(ThemeAssignment.probability).desc(),
+            col(Complaint.id),
+        )
+    )
+    out: dict[int, list[Representative]] = {t: [] for t in theme_ids}
+    seen: dict[int, set[str]] = {t: set() for t in theme_ids}
+    for theme_id, cid, week, text, probability in session.execute(q):
+        chosen = out[int(theme_id)]
+        if len(chosen) >= limit or text in seen[int(theme_id)]:
+            continue
+        seen[int(theme_id)].add(text)
+        chosen.append(Representative(int(cid), week, text, float(probability)))
+    return out
+
+
+def latest_mined_week(*, session: Session) -> str | None:
+    return session.scalar(select(func.max(col(ThemeAssignment.window_end_week))))
+
+
+def move_theme(*, session: Session, source: int, target: int, now: datetime) -> None:
+    """Point everything that referred to `source` at `target`: assignments, fixes, merges."""
+    session.execute(
+        update(ThemeAssignment)
+        .where(col(ThemeAssignment.theme_id) == source)
+        .values(theme_id=target, assigned_at=now)
+    )
+    session.execute(update(Fix).where(col(Fix.theme_id) == source).values(theme_id=target))
+    session.execute(
+        update(Theme)
+        .where(col(Theme.merged_into_id) == source)
+        .values(merged_into_id=target, updated_at=now)
+    )

@@ -1,0 +1,94 @@
+"""rootcause.themes.labels: c-TF-IDF phrases into labels a quality lead would write."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rootcause.themes.labels import (
+    build_vectorizer,
+    choose_label,
+    class_tfidf,
+    label_topics,
+    mmr,
+    redundancy,
+)
+from rootcause.themes.text import Preprocessor, boilerplate_sentences, stop_words_for
+from tests.unit.themes.corpus import THEMES, texts_for
+
+
+@pytest.fixture(scope="module")
+def labelled() -> dict[str, tuple[str, tuple[str, ...]]]:
+    documents: list[str] = []
+    topics: list[int] = []
+    names = sorted(THEMES)
+    for i, name in enumerate(names):
+        texts = texts_for(name, 30)
+        documents += texts
+        topics += [i] * len(texts)
+    vectorizer = build_vectorizer(
+        stop_words_for(documents), Preprocessor(boilerplate_sentences(documents))
+    )
+    matrix = class_tfidf(documents, topics, vectorizer)
+    words = label_topics(matrix, vectorizer, documents, topics, top_n=8)
+    return {names[t]: (w.label, w.keywords) for t, w in words.items()}
+
+
+def test_labels_are_short_phrases_naming_the_failure(labelled):
+    labels = {name: label for name, (label, _) in labelled.items()}
+    assert labels["refund"] in {"refund delay", "refund never", "returned refund", "refund"} or (
+        "refund" in labels["refund"]
+    )
+    assert "size" in labels["size"]
+    assert "driver" in labels["driver"] and "rude" in labels["driver"]
+    assert "voucher" in labels["voucher"] or "crash" in labels["voucher"]
+    for label in labels.values():
+        assert 2 <= len(label.split()) <= 4, label
+
+
+def test_labels_and_keywords_hold_no_noise(labelled):
+    noise = re.compile(
+        r"dear|thanks|regards|kind|please|hello|hi\b|northwind|okafor|hallworth|priyanka|"
+        r"\btom\b|card\]|\[|xxxx|@|email\]|\d"
+    )
+    for label, keywords in labelled.values():
+        for term in (label, *keywords):
+            assert not noise.search(term), term
+
+
+def test_labels_keywords_are_diverse(labelled):
+    for _, keywords in labelled.values():
+        words = [k for k in keywords if " " not in k]
+        for i, a in enumerate(words):
+            for b in words[i + 1 :]:
+                assert redundancy(a, b) < 1.0, (a, b)
+
+
+def test_labels_mmr_skips_terms_that_repeat_a_chosen_one():
+    candidates = [("crash", 1.0), ("crashes", 0.95), ("app crash", 0.9), ("voucher", 0.8)]
+    picked = [t for t, _ in mmr(candidates, top_n=2, diversity=0.5)]
+    assert picked == ["crash", "voucher"]
+    assert redundancy("app crashes", "crash") == 1.0
+    assert redundancy("refund delay", "wrong size") == 0.0
+
+
+def test_labels_prefer_a_phrase_of_strong_words_over_an_incidental_one():
+    candidates = [
+        ("driver", 0.65),
+        ("kids meal", 0.35),
+        ("rude", 0.39),
+        ("rude driver", 0.31),
+        ("kids", 0.31),
+        ("meal", 0.30),
+    ]
+    scores = dict(candidates)
+    assert choose_label(candidates, ["driver", "rude"], scores) == "rude driver"
+
+
+def test_labels_fall_back_to_two_keywords_when_no_phrase_is_strong():
+    candidates = [("refund", 1.0), ("warehouse", 0.8), ("refund warehouse", 0.1)]
+    assert choose_label(candidates, ["refund", "warehouse"], dict(candidates)) == (
+        "refund, warehouse"
+    )
+    assert choose_label([], [], {}) == "unlabelled"

@@ -1,0 +1,216 @@
+"""rootcause.themes end to end against the database (SQLite, and PostgreSQL when given).
+
+Mining, theme identity across refits, locked labels, merges, the embedding cache, the one
+transaction, and what `week_summary` reads back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from rootcause.db import session_scope
+from rootcause.errors import RootcauseError
+from rootcause.models import Embedding, Theme, ThemeAssignment
+from rootcause.period import IsoWeek
+from rootcause.themes import (
+    UnknownThemeError,
+    merge_themes,
+    mine_themes,
+    rename_theme,
+    theme_detail,
+    week_summary,
+)
+from rootcause.themes import queries as theme_queries
+from tests.unit.themes.corpus import THEMES, add_complaints, texts_for, weekly_corpus
+
+W40 = IsoWeek.parse("2026-W40")
+W41 = IsoWeek.parse("2026-W41")
+PER_THEME = 8
+
+
+def load(engine, corpus) -> dict[int, str]:
+    """Insert {week: texts}; returns complaint id -> theme name (from weekly_corpus order)."""
+    truth: dict[int, str] = {}
+    with session_scope(engine) as session:
+        for week, texts in corpus.items():
+            ids = add_complaints(session, week, texts)
+            names = [name for name in THEMES for _ in range(PER_THEME)]
+            truth.update(zip(ids, names, strict=False))
+    return truth
+
+
+@pytest.fixture
+def mined(engine, settings):
+    truth = load(engine, weekly_corpus(W40.window(4), PER_THEME))
+    run = mine_themes(engine, settings, W40)
+    return truth, run
+
+
+def assignments(engine) -> dict[int, tuple[int | None, float, str]]:
+    with session_scope(engine) as session:
+        rows = session.scalars(select(ThemeAssignment)).all()
+        return {a.complaint_id: (a.theme_id, a.probability, a.window_end_week) for a in rows}
+
+
+def theme_of(truth: dict[int, str], current: dict[int, tuple[int | None, float, str]]):
+    """Most common theme id per true theme."""
+    votes: dict[str, Counter[int | None]] = {}
+    for cid, name in truth.items():
+        votes.setdefault(name, Counter())[current[cid][0]] += 1
+    return {name: counts.most_common(1)[0][0] for name, counts in votes.items()}
+
+
+def test_mine_finds_the_themes_and_assigns_every_complaint(engine, settings, mined):
+    truth, run = mined
+    assert run.complaints == 4 * 4 * PER_THEME
+    assert run.unassigned_share <= 0.15
+    assert run.embedded == run.complaints and run.embedder_refitted
+    assert set(run.timings) == {"embed", "fit", "save", "total"}
+    current = assignments(engine)
+    assert set(current) == set(truth)
+    ids = theme_of(truth, current)
+    assert None not in ids.values() and len(set(ids.values())) == 4
+    purity = sum(current[c][0] == ids[n] for c, n in truth.items()) / len(truth)
+    assert purity > 0.9
+    labels = {name: next(t.label for t in run.themes if t.id == ids[name]) for name in ids}
+    assert "size" in labels["size"] and "driver" in labels["driver"]
+
+
+def test_mine_again_is_identical_and_embeds_nothing(engine, settings, mined):
+    _, first = mined
+    before = assignments(engine)
+    again = mine_themes(engine, settings, W40)
+    assert again.embedded == 0 and not again.embedder_refitted
+    assert assignments(engine).keys() == before.keys()
+    assert {c: a[0] for c, a in assignments(engine).items()} == {c: a[0] for c, a in before.items()}
+    assert [(t.id, t.label, t.size) for t in again.themes] == [
+        (t.id, t.label, t.size) for t in first.themes
+    ]
+    assert not any(t.created for t in again.themes)
+    with session_scope(engine) as session:
+        assert len(session.scalars(select(Embedding)).all()) == first.complaints
+
+
+def test_mine_keeps_ids_next_week_and_registers_a_genuinely_new_theme(engine, settings, mined):
+    truth, _ = mined
+    ids_before = theme_of(truth, assignments(engine))
+    more = weekly_corpus([W41], PER_THEME, seed=7)[W41]
+    with session_scope(engine) as session:
+        add_complaints(session, W41, more)
+        new_ids = add_complaints(session, W41, texts_for("new", 12), source="other")
+    run = mine_themes(engine, settings, W41)
+    current = assignments(engine)
+    window = {c: n for c, n in truth.items() if c in current}
+    assert theme_of(window, current) == ids_before
+    new_theme = Counter(current[c][0] for c in new_ids).most_common(1)[0][0]
+    assert new_theme not in ids_before.values()
+    assert any(t.id == new_theme and t.created for t in run.themes)
+    rows = {r.id: r for r in week_summary(engine, settings, W41).themes}
+    assert rows[new_theme].status == "new"
+    assert rows[new_theme].count == 12
+
+
+def test_mine_refits_a_stale_embedder_and_still_keeps_ids(engine, settings, mined):
+    truth, first = mined
+    ids_before = theme_of(truth, assignments(engine))
+    with session_scope(engine) as session:
+        add_complaints(session, W41, texts_for("new", 40), source="other")
+    run = mine_themes(engine, settings, W41)
+    assert run.embedder_refitted and run.embedder != first.embedder
+    assert run.embedded == run.complaints  # every vector again, under the new embedder
+    current = assignments(engine)
+    assert theme_of({c: n for c, n in truth.items() if c in current}, current) == ids_before
+    with session_scope(engine) as session:
+        stored = {e.embedder for e in session.scalars(select(Embedding))}
+    assert stored == {run.embedder}
+
+
+def test_mine_locked_label_survives_a_refit(engine, settings, mined):
+    truth, _ = mined
+    theme_id = theme_of(truth, assignments(engine))["refund"]
+    rename_theme(engine, theme_id, "  refund   delay ")
+    mine_themes(engine, settings, W40)
+    with session_scope(engine) as session:
+        theme = session.get(Theme, theme_id)
+        assert theme is not None
+        assert (theme.label, theme.label_locked) == ("refund delay", True)
+        assert theme.keywords
+    with pytest.raises(RootcauseError, match="cannot be empty"):
+        rename_theme(engine, theme_id, "  ")
+
+
+def test_mine_merge_moves_complaints_and_later_fits_respect_it(engine, settings, mined):
+    truth, _ = mined
+    ids = theme_of(truth, assignments(engine))
+    keep, gone = ids["voucher"], ids["size"]
+    merge_themes(engine, keep, gone)
+    current = assignments(engine)
+    assert not any(a[0] == gone for a in current.values())
+    moved = [c for c, n in truth.items() if n in ("voucher", "size")]
+    assert Counter(current[c][0] for c in moved)[keep] > 0.9 * len(moved)
+    mine_themes(engine, settings, W40)
+    current = assignments(engine)
+    assert not any(a[0] == gone for a in current.values())
+    assert Counter(current[c][0] for c in moved)[keep] > 0.9 * len(moved)
+    detail = theme_detail(engine, settings, gone)
+    assert detail.merged_into == keep and detail.row is None
+    with pytest.raises(RootcauseError, match="already merged"):
+        merge_themes(engine, gone, ids["driver"])
+    with pytest.raises(RootcauseError, match="into itself"):
+        merge_themes(engine, keep, keep)
+    with pytest.raises(UnknownThemeError, match="no theme with id 9999"):
+        merge_themes(engine, keep, 9999)
+
+
+def test_mine_crash_while_saving_leaves_the_registry_as_it_was(
+    engine, settings, mined, monkeypatch
+):
+    def snapshot():
+        with session_scope(engine) as session:
+            themes = [
+                (t.id, t.label, tuple(t.keywords), t.centroid, t.last_seen_week)
+                for t in session.scalars(select(Theme).order_by(col(Theme.id)))
+            ]
+        return themes, assignments(engine)
+
+    before = snapshot()
+    with session_scope(engine) as session:
+        add_complaints(session, W41, texts_for("new", 12), source="other")
+
+    def crash(**_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(theme_queries, "replace_assignments", crash)
+    with pytest.raises(RuntimeError, match="disk full"):
+        mine_themes(engine, settings, W41)
+    assert snapshot() == before
+
+
+def test_mine_summary_reads_back_the_stored_fit(engine, settings, mined):
+    summary = week_summary(engine, settings, W40)
+    assert summary.mined and summary.week == "2026-W40"
+    assert summary.complaints == 4 * PER_THEME
+    assert summary.unassigned == summary.complaints - sum(r.count for r in summary.themes)
+    data = summary.as_dict()
+    assert set(data) == {"week", "complaints", "unassigned", "themes"}
+    for theme in data["themes"]:
+        assert set(theme) == {"id", "label", "keywords", "causes", "count", "trend", "status"}
+        assert len(theme["trend"]) == settings.themes.window_weeks
+        assert theme["trend"][-1] == theme["count"]
+        assert sum(theme["causes"].values()) == sum(theme["trend"])
+    row = summary.themes[0]
+    assert 1 <= len(row.representatives) <= settings.themes.representatives
+    sims = [r.similarity for r in row.representatives]
+    assert sims == sorted(sims, reverse=True)
+    assert not week_summary(engine, settings, W41).mined
+
+
+def test_mine_an_empty_window_does_nothing(engine, settings):
+    run = mine_themes(engine, settings, W40)
+    assert (run.complaints, run.themes, run.unassigned_share) == (0, (), 0.0)
+    with pytest.raises(UnknownThemeError):
+        theme_detail(engine, settings, 1)
