@@ -105,6 +105,7 @@ def render_week(
             title=settings.report.title,
             trend_weeks=settings.report.trend_weeks,
         )
+    context = _with_later_stages(engine, settings, week, context)
     templates = settings.report.templates_dir or templates_dir()
     rendered = render_report(context, out, templates=templates)
     with session_scope(engine) as session:
@@ -120,6 +121,48 @@ def render_week(
             ),
         )
     return ReportOutcome(week, out, rendered.pages, rendered.sha256)
+
+
+def _model_meta(settings: Settings) -> dict[str, Any]:
+    import json
+
+    from rootcause.classify.predict import DEFAULT_MODEL
+    from rootcause.classify.train import META_FILE
+
+    path = (settings.classify.model_path or DEFAULT_MODEL) / META_FILE
+    return dict(json.loads(path.read_text())) if path.is_file() else {}
+
+
+def _with_later_stages(engine: Engine, settings: Settings, week: IsoWeek, context: Any) -> Any:
+    """Add what the themes and fixes stages stored for `week`, and the summary written from it
+    all. A stage that has not run leaves its sections out (the report says so)."""
+    from dataclasses import replace
+
+    from rootcause.report import kpis
+    from rootcause.report.summary import summarise
+    from rootcause.themes import week_summary
+
+    meta = _model_meta(settings)
+    extra: dict[str, Any] = {}
+    if meta:
+        test = meta.get("test", {})
+        extra["model_eval"] = {
+            "version": meta.get("version"), "accuracy": test.get("accuracy", 0.0),
+            "macro_f1": test.get("macro_f1", 0.0), "n": test.get("n", 0),
+            "ece": meta.get("ece_test_after", 0.0),
+        }  # fmt: skip
+        extra["review_threshold"] = meta.get("review_threshold")
+    themes = week_summary(engine, settings, week)
+    if themes.mined and themes.themes:
+        extra["themes"] = list(themes.themes)
+        extra["theme_window"] = themes
+        with session_scope(engine) as session:
+            extra["theme_splits"] = {
+                t.id: kpis.theme_split(session=session, theme_id=t.id, weeks=themes.weeks)
+                for t in themes.themes[:3]
+            }
+    context = replace(context, **extra)
+    return replace(context, summary=summarise(context))
 
 
 def load_classifier(settings: Settings) -> Any:
@@ -267,7 +310,10 @@ def classify_pending(
 def run_week(
     engine: Engine, settings: Settings, taxonomy: Taxonomy, week: IsoWeek, out: Path | None = None
 ) -> ReportOutcome:
-    """Every stage for one week: classify what is pending, then render the report.
-    (Theme mining joins here as its own stage.)"""
+    """Every stage for one week: classify what is pending, mine the themes of the window ending
+    at `week`, then render the report."""
+    from rootcause.themes import mine_themes
+
     classify_pending(engine, settings, taxonomy)
+    mine_themes(engine, settings, week)
     return render_week(engine, settings, taxonomy, week, out)

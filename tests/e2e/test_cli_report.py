@@ -41,7 +41,12 @@ def test_run_on_empty_database_loads_demo_and_writes_the_latest_complete_week(
     assert total >= 1500
     assert re.search(rf"(?<!\d){this_week}\s*complaints this week", text)
     assert re.search(rf"Complaints in the database\s*{total:,}", text)
-    assert "Data health" in text and "Appendix: method and definitions" in text
+    for heading in (
+        "This week in brief", "Scorecard", "Root causes", "-week trend per cause",
+        "Emerging and growing themes", "Top themes", "Deep dive", "Data and model health",
+        "Appendix: method and definitions",
+    ):  # fmt: skip
+        assert heading in text, heading
     # run classified everything first; the causes table counts this week's verdicts
     assert run_cli(capsys, "status", "--json").json()["pending"] == 0
     with Session(engine) as session:
@@ -103,6 +108,10 @@ def test_report_rejects_a_bad_week(env, capsys):
         ["label"],
         ["review"],
         ["adapt"],
+        ["themes"],
+        ["themes", "show"],
+        ["themes", "rename"],
+        ["themes", "merge"],
     ],
 )
 def test_every_command_has_help(command, capsys):

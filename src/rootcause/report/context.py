@@ -9,13 +9,24 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from rootcause import store
-from rootcause.models import Classification, Complaint, IngestRun, Label, Quarantine
+from rootcause.models import (
+    Classification,
+    Complaint,
+    Fix,
+    IngestRun,
+    Label,
+    Quarantine,
+    Theme,
+    ThemeAssignment,
+)
 from rootcause.period import IsoWeek
+from rootcause.report import kpis
 from rootcause.taxonomy import Taxonomy
 
 
@@ -66,6 +77,26 @@ class ReportContext:
     sample: list[Complaint] = field(default_factory=list)
     causes: list[CauseRow] = field(default_factory=list)
     classifier_versions: dict[str, int] = field(default_factory=dict)
+    scorecard: kpis.Scorecard | None = None
+    pareto: list[kpis.ParetoBar] = field(default_factory=list)
+    cause_series: dict[str, list[int]] = field(default_factory=dict)  # label -> weekly counts
+    cause_limits: dict[str, kpis.ControlLimits | None] = field(default_factory=dict)
+    confidence_bins: list[int] = field(default_factory=list)
+    review_threshold: float | None = None
+    # Filled by the themes and fixes stages (pipeline.render_week); empty when they have not run.
+    themes: list[Any] = field(default_factory=list)
+    theme_window: Any = None
+    fix_register: list[Any] = field(default_factory=list)
+    fix_effects: list[Any] = field(default_factory=list)
+    unowned_themes: list[Any] = field(default_factory=list)
+    fix_markers: dict[str, list[tuple[str, str]]] = field(
+        default_factory=dict
+    )  # label -> (wk, tag)
+    summary: list[str] = field(default_factory=list)
+    theme_splits: dict[int, Any] = field(default_factory=dict)  # theme id -> kpis.ThemeSplit
+    theme_fixes: dict[int, str] = field(default_factory=dict)  # theme id -> "#3 shipped"
+    model_eval: dict[str, Any] | None = None
+    fix_rule: str = "No fix has shipped yet."
 
     @property
     def this_week_total(self) -> int:
@@ -89,7 +120,16 @@ def _snapshot_hash(session: Session) -> tuple[str, datetime | None]:
     q = session.execute(select(func.count(), func.max(Quarantine.id))).one()
     verdicts = session.execute(select(func.count(), func.max(Classification.classified_at))).one()
     labels = session.execute(select(func.count(), func.max(Label.id))).one()
-    parts = (tuple(row[:2]), tuple(q), (verdicts[0], str(verdicts[1])), tuple(labels))
+    themes = session.execute(
+        select(func.count(), func.max(ThemeAssignment.assigned_at), func.max(Theme.updated_at))
+        .select_from(ThemeAssignment)
+        .outerjoin(Theme, Theme.id == ThemeAssignment.theme_id)  # type: ignore[arg-type]
+    ).one()
+    fixes = session.execute(select(func.count(), func.max(Fix.updated_at))).one()
+    parts = (
+        tuple(row[:2]), tuple(q), (verdicts[0], str(verdicts[1])), tuple(labels),
+        tuple(str(x) for x in themes), tuple(str(x) for x in fixes),
+    )  # fmt: skip
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
     return digest, row[2]
 
@@ -123,7 +163,7 @@ def build_context(
         )
     ).one()
     sample = store.complaints_between(session=session, start=week.start, end=week.end, limit=3)
-    by_cause = store.weekly_cause_counts(session=session, weeks=names[-2:])
+    by_cause = store.weekly_cause_counts(session=session, weeks=names)
     classified = sum(n for (w, _), n in by_cause.items() if w == names[-1])
     causes = [
         CauseRow(cause=c.name, label=c.label, owner=c.owner,
@@ -133,6 +173,8 @@ def build_context(
         for c in taxonomy.causes
     ] if by_cause else []  # fmt: skip
     causes.sort(key=lambda r: (-r.this_week, r.cause))
+    labels = {c.name: c.label for c in taxonomy.causes}
+    series = {c.label: [by_cause.get((name, c.name), 0) for name in names] for c in taxonomy.causes}
     return ReportContext(
         week=week, weeks=weeks, title=title, data_as_of=as_of, snapshot=snapshot,
         sources=store.source_counts(session=session),
@@ -143,4 +185,9 @@ def build_context(
                                (int(x) for x in ingest), strict=True)),
         taxonomy=taxonomy, sample=sample, causes=causes,
         classifier_versions=store.classifier_versions(session=session),
+        scorecard=kpis.scorecard(session=session, week=week),
+        pareto=kpis.pareto({r.cause: r.this_week for r in causes}, labels) if causes else [],
+        cause_series=series if by_cause else {},
+        cause_limits={k: kpis.control_limits(v) for k, v in series.items()},
+        confidence_bins=kpis.confidence_histogram(session=session, week=week),
     )  # fmt: skip

@@ -21,7 +21,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from rootcause.errors import ReportError
-from rootcause.report import charts
+from rootcause.report import charts, kpis
 from rootcause.report.context import ReportContext
 
 
@@ -60,14 +60,56 @@ def build_environment(templates: Path) -> Environment:
 def render_html(context: ReportContext, templates: Path) -> str:
     """The report as one HTML document (charts inline), ready for WeasyPrint."""
     week_names = [str(w) for w in context.weeks]
-    svgs = {
+    svgs: dict[str, Any] = {
         "weekly_volume": charts.weekly_volume_svg(week_names, context.weekly_totals),
         "channel_sparklines": {
             row.channel: charts.sparkline_svg(row.trend[-8:]) for row in context.channels
         },
+        "theme_sparklines": {
+            t.id: charts.sparkline_svg(list(t.trend)[-8:]) for t in context.themes
+        },
+        "fix_effects": {
+            e.fix.id: charts.before_after_svg(
+                [p.week for p in e.series],
+                [p.rate or 0.0 for p in e.series],
+                e.effect.ship_week,
+                ylabel=f"per {e.effect.per} {e.effect.unit}",
+            )
+            for e in context.fix_effects
+            if e.series
+        },
     }
+    if context.pareto:
+        svgs["pareto"] = charts.pareto_svg(
+            [b.label for b in context.pareto],
+            [b.count for b in context.pareto],
+            [b.cumulative_share for b in context.pareto],
+        )
+    if context.cause_series:
+        svgs["cause_trends"] = charts.cause_trends_svg(
+            week_names,
+            context.cause_series,
+            {
+                k: (v.centre, v.lower, v.upper) if v else None
+                for k, v in context.cause_limits.items()
+            },
+            context.fix_markers,
+        )
+    if any(context.confidence_bins):
+        svgs["confidence"] = charts.histogram_svg(
+            context.confidence_bins, xlabel="classifier confidence", ylabel="complaints"
+        )
     env = build_environment(templates)
-    return env.get_template("report.html.j2").render(r=context, charts=svgs)
+    return env.get_template("report.html.j2").render(
+        r=context,
+        charts=svgs,
+        control_rule=kpis.CONTROL_RULE,
+        cause_labels={c.name: c.label for c in context.taxonomy.causes},
+        theme_fixes=context.theme_fixes,
+        theme_splits=context.theme_splits,
+        model_eval=context.model_eval,
+        fix_rule=context.fix_rule,
+    )
 
 
 def _fetcher(templates: Path, refused: list[str]) -> Any:
