@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from rootcause import __version__
+from rootcause.cli_fixes import fix_app
 from rootcause.cli_themes import themes_app
 from rootcause.errors import ConfigError, InputError, RootcauseError
 
@@ -30,6 +31,7 @@ app = typer.Typer(
 demo_app = typer.Typer(help="The bundled demo data.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 app.add_typer(themes_app, name="themes")
+app.add_typer(fix_app, name="fix")
 
 _state: dict[str, Any] = {}
 
@@ -566,6 +568,7 @@ def _week_and_out(
 ) -> None:
     from rootcause.pipeline import (
         ensure_data,
+        is_demo_database,
         open_database,
         render_week,
         resolve_week,
@@ -576,12 +579,16 @@ def _week_and_out(
     settings = _settings()
     taxonomy = taxonomy_for(settings)
     engine = open_database(settings)
+    demo = False
     if demo_if_empty:
         for r in ensure_data(engine, settings, taxonomy):
             typer.echo(f"loaded demo data: {r.path}: {r.inserted:,} inserted", err=True)
+        demo = is_demo_database(engine)
     iso = resolve_week(engine, week)
-    step = run_week if run_all else render_week
-    outcome = step(engine, settings, taxonomy, iso, out)
+    if run_all:
+        outcome = run_week(engine, settings, taxonomy, iso, out, demo_fixes=demo)
+    else:
+        outcome = render_week(engine, settings, taxonomy, iso, out)
     typer.echo(f"{outcome.week}: {outcome.pages} pages", err=True)
     typer.echo(str(outcome.path))
 

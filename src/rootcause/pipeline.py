@@ -76,6 +76,13 @@ def ensure_data(engine: Engine, settings: Settings, taxonomy: Taxonomy) -> list[
     return load_demo(engine, settings, taxonomy) if empty else []
 
 
+def is_demo_database(engine: Engine) -> bool:
+    """True when the database holds the bundled demo data and nothing else."""
+    with session_scope(engine) as session:
+        sources = set(store.source_counts(session=session))
+    return sources == {source for _, source in DEMO_FILES}
+
+
 @dataclass(frozen=True)
 class ReportOutcome:
     week: IsoWeek
@@ -161,8 +168,36 @@ def _with_later_stages(engine: Engine, settings: Settings, week: IsoWeek, contex
                 t.id: kpis.theme_split(session=session, theme_id=t.id, weeks=themes.weeks)
                 for t in themes.themes[:3]
             }
+    extra.update(_fix_sections(engine, settings, week, themes))
     context = replace(context, **extra)
     return replace(context, summary=summarise(context))
+
+
+def _fix_sections(engine: Engine, settings: Settings, week: IsoWeek, themes: Any) -> dict[str, Any]:
+    """The fix register, verdicts, unowned growing themes and the ship-date markers."""
+    from rootcause.fixes import VERDICT_RULES, fix_effects, fix_register, unowned_growing_themes
+
+    taxonomy = taxonomy_for(settings)
+    labels = {c.name: c.label for c in taxonomy.causes}
+    register = fix_register(engine, week)
+    effects = fix_effects(engine, week)
+    main_cause = {t.id: max(t.causes, key=t.causes.get) for t in themes.themes if t.causes}
+    markers: dict[str, list[tuple[str, str]]] = {}
+    theme_fixes: dict[int, str] = {}
+    for row in [*register, *(e.fix for e in effects)]:
+        if row.theme_id is not None:
+            theme_fixes.setdefault(row.theme_id, f"#{row.id} {row.status.replace('_', ' ')}")
+    for e in effects:
+        cause = e.fix.cause or main_cause.get(e.fix.theme_id or -1)
+        if cause in labels:
+            markers.setdefault(labels[cause], []).append((e.effect.ship_week, f"#{e.fix.id}"))
+    unowned = (
+        unowned_growing_themes(engine, settings, week, taxonomy=taxonomy) if themes.mined else []
+    )
+    return {
+        "fix_register": register, "fix_effects": effects, "unowned_themes": unowned,
+        "fix_markers": markers, "theme_fixes": theme_fixes, "fix_rule": VERDICT_RULES,
+    }  # fmt: skip
 
 
 def load_classifier(settings: Settings) -> Any:
@@ -308,12 +343,23 @@ def classify_pending(
 
 
 def run_week(
-    engine: Engine, settings: Settings, taxonomy: Taxonomy, week: IsoWeek, out: Path | None = None
+    engine: Engine,
+    settings: Settings,
+    taxonomy: Taxonomy,
+    week: IsoWeek,
+    out: Path | None = None,
+    *,
+    demo_fixes: bool = False,
 ) -> ReportOutcome:
     """Every stage for one week: classify what is pending, mine the themes of the window ending
-    at `week`, then render the report."""
+    at `week`, reopen verified fixes whose problem came back, then render the report.
+    `demo_fixes` registers the demo's two fixes (linked to the themes just mined)."""
+    from rootcause.fixes import register_demo_fixes, reopen_recurring
     from rootcause.themes import mine_themes
 
     classify_pending(engine, settings, taxonomy)
     mine_themes(engine, settings, week)
+    if demo_fixes:
+        register_demo_fixes(engine, settings)
+    reopen_recurring(engine, week)
     return render_week(engine, settings, taxonomy, week, out)

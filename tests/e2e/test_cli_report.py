@@ -112,6 +112,13 @@ def test_report_rejects_a_bad_week(env, capsys):
         ["themes", "show"],
         ["themes", "rename"],
         ["themes", "merge"],
+        ["fix"],
+        ["fix", "add"],
+        ["fix", "list"],
+        ["fix", "show"],
+        ["fix", "update"],
+        ["fix", "close"],
+        ["fix", "suggest"],
     ],
 )
 def test_every_command_has_help(command, capsys):

@@ -71,7 +71,7 @@ def render_html(context: ReportContext, templates: Path) -> str:
         "fix_effects": {
             e.fix.id: charts.before_after_svg(
                 [p.week for p in e.series],
-                [p.rate or 0.0 for p in e.series],
+                [e.effect.per * (p.rate or 0.0) for p in e.series],
                 e.effect.ship_week,
                 ylabel=f"per {e.effect.per} {e.effect.unit}",
             )
