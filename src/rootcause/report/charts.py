@@ -67,6 +67,7 @@ def weekly_volume_svg(
     ax.set_ylabel("complaints per week")
     ax.set_xlabel("ISO week")
     ax.margins(y=0.15)
+    ax.set_ylim(bottom=0, top=max(1, *totals) * 1.15 if totals else 1)
     ax.yaxis.get_major_locator().set_params(integer=True)
     return _to_svg(fig)
 

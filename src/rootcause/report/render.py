@@ -24,6 +24,8 @@ from rootcause.errors import ReportError
 from rootcause.report import charts, kpis
 from rootcause.report.context import ReportContext
 
+MAX_RISING_THEMES = 8  # emerging/growing themes shown in full; the rest are in the top table
+
 
 @dataclass
 class RenderResult:
@@ -104,6 +106,7 @@ def render_html(context: ReportContext, templates: Path) -> str:
         r=context,
         charts=svgs,
         control_rule=kpis.CONTROL_RULE,
+        max_rising=MAX_RISING_THEMES,
         cause_labels={c.name: c.label for c in context.taxonomy.causes},
         theme_fixes=context.theme_fixes,
         theme_splits=context.theme_splits,

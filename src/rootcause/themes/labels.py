@@ -83,11 +83,21 @@ def redundancy(a: str, b: str) -> float:
     return len(sa & sb) / min(len(sa), len(sb))
 
 
+# A cluster whose complaints share no wording often enough to name it (short replies, mixed
+# one-liners): saying so beats inventing a name.
+UNLABELLED = "no shared wording"
+
+
 def _usable(term: str) -> bool:
-    """No repeated word or stem ("crash crashes"), and not ending in (or made of) a negation."""
+    """No repeated word or stem ("crash crashes"), not ending in (or made of) a negation, and no
+    one-letter chat shorthand ("w u" from "with you")."""
     words = term.split()
     return (
-        bool(words) and len({_stem(w) for w in words}) == len(words) and words[-1] not in NEGATIONS
+        bool(words)
+        and len({_stem(w) for w in words}) == len(words)
+        and words[-1] not in NEGATIONS
+        and all(len(w) >= 2 for w in words)
+        and any(len(w) >= 3 for w in words)
     )
 
 
@@ -126,7 +136,7 @@ def choose_label(
     """
     usable = [(t, s) for t, s in candidates if t and s > 0 and _usable(t)]
     if not usable:
-        return "unlabelled"
+        return UNLABELLED
     top = max(s for _, s in usable)
 
     def strength(phrase: tuple[str, float]) -> float:

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from rootcause.themes.labels import (
+    UNLABELLED,
     build_vectorizer,
     choose_label,
     class_tfidf,
@@ -91,4 +92,5 @@ def test_labels_fall_back_to_two_keywords_when_no_phrase_is_strong():
     assert choose_label(candidates, ["refund", "warehouse"], dict(candidates)) == (
         "refund, warehouse"
     )
-    assert choose_label([], [], {}) == "unlabelled"
+    assert choose_label([], [], {}) == UNLABELLED
+    assert choose_label([("w u", 1.0)], [], {}) == UNLABELLED  # chat shorthand is no name
