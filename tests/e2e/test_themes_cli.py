@@ -136,3 +136,41 @@ def test_themes_every_command_has_help(capsys, command):
     result = run_cli(capsys, "themes", *command, "--help")
     assert result.code == 0
     assert "Usage: rootcause themes" in result.out
+
+
+@pytest.mark.slow
+def test_themes_shifting_the_window_by_a_week_keeps_the_ids(env, settings, capsys):
+    """Of the W46 themes that survive into the W47 fit as one theme, at least 90% keep their id
+    (a theme survives when most of its complaints still in the window land in one theme)."""
+    from collections import Counter, defaultdict
+
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from rootcause.models import ThemeAssignment
+    from rootcause.period import IsoWeek
+    from rootcause.pipeline import open_database
+    from rootcause.themes import mine_themes
+
+    assert run_cli(capsys, "demo", "load").code == 0
+    engine = open_database(settings)
+
+    def fit(week: str) -> dict[int, int | None]:
+        mine_themes(engine, settings, IsoWeek.parse(week))
+        with Session(engine) as session:
+            rows = session.execute(select(ThemeAssignment.complaint_id, ThemeAssignment.theme_id))
+            return {int(c): t for c, t in rows}
+
+    before, after = fit("2026-W46"), fit("2026-W47")
+    moved: dict[int, list[int | None]] = defaultdict(list)
+    for complaint, theme in before.items():
+        if theme is not None and complaint in after:
+            moved[theme].append(after[complaint])
+    survivors = kept = 0
+    for theme, now in moved.items():
+        top, n = Counter(now).most_common(1)[0]
+        if len(now) >= 5 and top is not None and n > len(now) / 2:
+            survivors += 1
+            kept += top == theme
+    assert survivors >= 10
+    assert kept >= 0.9 * survivors
