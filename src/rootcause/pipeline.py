@@ -147,7 +147,7 @@ def _with_later_stages(engine: Engine, settings: Settings, week: IsoWeek, contex
 
     from rootcause.report import kpis
     from rootcause.report.summary import summarise
-    from rootcause.themes import week_summary
+    from rootcause.themes import themes_by_cause, week_summary
 
     meta = _model_meta(settings)
     extra: dict[str, Any] = {}
@@ -163,6 +163,7 @@ def _with_later_stages(engine: Engine, settings: Settings, week: IsoWeek, contex
     if themes.mined and themes.themes:
         extra["themes"] = list(themes.themes)
         extra["theme_window"] = themes
+        extra["themes_by_cause"] = themes_by_cause(list(themes.themes), top=3)
         with session_scope(engine) as session:
             extra["theme_splits"] = {
                 t.id: kpis.theme_split(session=session, theme_id=t.id, weeks=themes.weeks)

@@ -43,10 +43,15 @@ def test_run_on_empty_database_loads_demo_and_writes_the_latest_complete_week(
     assert re.search(rf"Complaints in the database\s*{total:,}", text)
     for heading in (
         "This week in brief", "Scorecard", "Root causes", "-week trend per cause",
-        "Emerging and growing themes", "Top themes", "Deep dive", "Data and model health",
+        "Emerging and growing themes", "Top themes", "The biggest themes within each cause",
+        "Deep dive", "Fix register", "Did the fixes work?", "Data and model health",
         "Appendix: method and definitions",
     ):  # fmt: skip
         assert heading in text, heading
+    # run --demo-if-empty registered the demo's two fixes; their verdicts are on the page
+    effects = text[text.index("Did the fixes work?") :]
+    assert "Bag-seal checklist" in effects and "effective" in effects
+    assert "Call-back queue" in effects and "not effective" in effects
     # run classified everything first; the causes table counts this week's verdicts
     assert run_cli(capsys, "status", "--json").json()["pending"] == 0
     with Session(engine) as session:

@@ -86,6 +86,7 @@ class ReportContext:
     # Filled by the themes and fixes stages (pipeline.render_week); empty when they have not run.
     themes: list[Any] = field(default_factory=list)
     theme_window: Any = None
+    themes_by_cause: dict[str, list[Any]] = field(default_factory=dict)  # cause -> (row, n)
     fix_register: list[Any] = field(default_factory=list)
     fix_effects: list[Any] = field(default_factory=list)
     unowned_themes: list[Any] = field(default_factory=list)
