@@ -4,7 +4,7 @@ embeddings, one variant per process (so peak memory is each variant's own).
     python -m bench.themes default|stock N   -> one JSON line
 
 Texts: the first N real complaints in ../shared/data/real (shuffled with a fixed seed; measuring
-only) when they are there, otherwise generated ones. Both variants get the TF-IDF -> SVD
+only) when there are N of them, otherwise N generated ones. Both variants get the TF-IDF -> SVD
 embeddings rootcause computes (their time is reported apart), so the comparison is the topic
 model alone. Stock BERTopic means `BERTopic(embedding_model=...)` with its own defaults: UMAP,
 HDBSCAN, CountVectorizer with English stop words.
@@ -36,10 +36,12 @@ from bench.generate import write_csv
 
 
 def texts_for(n: int) -> tuple[list[str], str]:
+    """The first `n` real texts when there are that many, otherwise `n` generated ones."""
     if all((REAL / f).is_file() for f in FILES):
         texts = sorted(set(_real_texts().values()))
-        random.Random(5).shuffle(texts)
-        return texts[:n], "shared/data/real"
+        if len(texts) >= n:
+            random.Random(5).shuffle(texts)
+            return texts[:n], "shared/data/real"
     import csv
 
     path = write_csv(Path(tempfile.mkdtemp()) / "themes.csv", n, seed=11)
