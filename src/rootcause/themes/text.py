@@ -162,6 +162,7 @@ def stop_words_for(texts: Iterable[str], extra: Iterable[str] = ()) -> frozenset
 
 _SENTENCE_END = re.compile(r"[.!?;]+(?:\s+|$)|\s*\n\s*")
 BOILERPLATE_SHARE = 0.01
+BOILERPLATE_COMPANY = 0.8  # share of a boilerplate sentence's complaints that say more besides
 BOILERPLATE_MIN_DOCUMENTS = 20
 _BOILERPLATE_MIN_WORDS = 3
 
@@ -176,19 +177,30 @@ def boilerplate_sentences(
     share: float = BOILERPLATE_SHARE,
     min_documents: int = BOILERPLATE_MIN_DOCUMENTS,
 ) -> frozenset[str]:
-    """Sentences repeated word for word in at least `share` of the (distinct) complaints.
+    """Sentences repeated word for word in at least `share` of the (distinct) complaints, and
+    nearly always next to other words of substance.
 
     Templates, survey prompts, signatures and stock phrases ("I'd like this escalated") recur
-    verbatim across unrelated complaints; a description of a failure almost never does. Left in,
-    such a sentence becomes a theme of its own.
+    verbatim across unrelated complaints, beside the complaint itself. Left in, such a sentence
+    becomes a theme of its own. A repeated sentence that usually *is* the complaint ("Two items
+    were missing." plus a reference number) is content, not boilerplate: dropping it had left
+    most of a templated export with nothing to embed.
     """
     texts = list(texts)
     counts: Counter[str] = Counter()
+    accompanied: Counter[str] = Counter()
     for text in texts:
         keys = {_sentence_key(s) for s in _SENTENCE_END.split(clean_text(text))}
-        counts.update(k for k in keys if len(k.split()) >= _BOILERPLATE_MIN_WORDS)
+        keys = {k for k in keys if k}
+        long_keys = {k for k in keys if len(k.split()) >= _BOILERPLATE_MIN_WORDS}
+        counts.update(long_keys)
+        for key in long_keys:
+            if any(other != key and len(other.split()) >= _BOILERPLATE_MIN_WORDS for other in keys):
+                accompanied[key] += 1
     floor = max(min_documents, share * len(texts))
-    return frozenset(k for k, n in counts.items() if n >= floor)
+    return frozenset(
+        k for k, n in counts.items() if n >= floor and accompanied[k] >= BOILERPLATE_COMPANY * n
+    )
 
 
 class Preprocessor:

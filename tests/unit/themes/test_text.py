@@ -70,3 +70,11 @@ def test_text_boilerplate_is_a_sentence_repeated_across_many_complaints():
     boilerplate = boilerplate_sentences(texts, min_documents=5)
     assert boilerplate == {"i expect a response this week"}
     assert Preprocessor(boilerplate)(texts[-1]) == "the app crashes on the voucher screen"
+
+
+def test_text_a_repeated_sentence_that_is_the_whole_complaint_is_content():
+    """A templated export ("Two items were missing. (ref 17)") repeats its complaints word for
+    word; dropping them as boilerplate would leave nothing to embed."""
+    texts = [f"Two items were missing from my order. (ref {i})" for i in range(40)]
+    texts += [f"My refund has still not arrived. Order {i}." for i in range(40)]
+    assert boilerplate_sentences(texts, min_documents=5) == frozenset()
