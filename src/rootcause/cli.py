@@ -241,6 +241,30 @@ def quarantine(
             typer.echo(f"{q.path}: line {q.line}: {q.message} [{q.code}]")
 
 
+volumes_app = typer.Typer(help="Denominators: contacts and orders per week.", no_args_is_help=True)
+app.add_typer(volumes_app, name="volumes")
+
+
+@volumes_app.command("import")
+def volumes_import(
+    path: Annotated[Path, typer.Argument(help="CSV with week, contacts and/or orders[, channel].")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Load contacts and orders per ISO week, so the report can give rates per 1,000 and fixes
+    are judged per order. All or nothing; a week loaded again is replaced."""
+    from rootcause.db import session_scope
+    from rootcause.pipeline import open_database
+    from rootcause.volumes import import_volumes
+
+    settings = _settings()
+    with session_scope(open_database(settings)) as session:
+        result = import_volumes(path, session=session)
+    if as_json:
+        _echo_json({"rows": result.rows, "weeks": result.weeks})
+        return
+    typer.echo(f"{path}: {result.rows:,} rows for {result.weeks:,} weeks")
+
+
 @demo_app.command("load")
 def demo_load(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Load the bundled demo complaints into the configured database (idempotent)."""

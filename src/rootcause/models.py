@@ -225,6 +225,16 @@ class FixEvent(SQLModel, table=True):
     details: dict[str, Any] = _json(dict)
 
 
+class Volume(SQLModel, table=True):
+    """Denominators for rates: contacts and orders per ISO week and channel (`volumes import`)."""
+
+    week: str = Field(max_length=8, primary_key=True)
+    channel: str = Field(max_length=40, primary_key=True)  # "" when the file has no channel
+    contacts: int | None = None
+    orders: int | None = None
+    imported_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class ReportRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     week: str = Field(max_length=8)  # indexed with channel, below

@@ -66,6 +66,12 @@ def load_demo(engine: Engine, settings: Settings, taxonomy: Taxonomy) -> list[In
         results.append(
             ingest_path(path, engine=engine, settings=settings, taxonomy=taxonomy, source=source)
         )
+    volumes = folder / "volumes.csv"
+    if volumes.is_file():  # the demo's denominators: contacts and orders per week and channel
+        from rootcause.volumes import import_volumes
+
+        with session_scope(engine) as session:
+            import_volumes(volumes, session=session)
     return results
 
 
@@ -181,7 +187,7 @@ def _fix_sections(engine: Engine, settings: Settings, week: IsoWeek, themes: Any
     taxonomy = taxonomy_for(settings)
     labels = {c.name: c.label for c in taxonomy.causes}
     register = fix_register(engine, week)
-    effects = fix_effects(engine, week)
+    effects = fix_effects(engine, week)  # per order when `volumes import` gave every week's orders
     main_cause = {t.id: max(t.causes, key=t.causes.get) for t in themes.themes if t.causes}
     markers: dict[str, list[tuple[str, str]]] = {}
     theme_fixes: dict[int, str] = {}

@@ -42,7 +42,8 @@ def test_run_on_empty_database_loads_demo_and_writes_the_latest_complete_week(
     assert re.search(rf"(?<!\d){this_week}\s*complaints this week", text)
     assert re.search(rf"Complaints in the database\s*{total:,}", text)
     for heading in (
-        "This week in brief", "Scorecard", "Root causes", "-week trend per cause",
+        "This week in brief", "Scorecard", "Per 1,000 orders", "Root causes",
+        "-week trend per cause",
         "Emerging and growing themes", "Top themes", "The biggest themes within each cause",
         "Deep dive", "Fix register", "Did the fixes work?", "Data and model health",
         "Appendix: method and definitions",
@@ -124,6 +125,8 @@ def test_report_rejects_a_bad_week(env, capsys):
         ["fix", "update"],
         ["fix", "close"],
         ["fix", "suggest"],
+        ["volumes"],
+        ["volumes", "import"],
     ],
 )
 def test_every_command_has_help(command, capsys):

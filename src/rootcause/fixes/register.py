@@ -193,6 +193,8 @@ def _measure(
         cause=fix.cause,
         label=subject,
     )
+    if orders is None:
+        orders = _imported_orders(session, series.weeks, series.covered)
     unit, per = ("orders", PER_ORDERS) if orders is not None else ("complaints", PER_COMPLAINTS)
     points: list[fx.WeekPoint] = []
     chart: list[SeriesPoint] = []
@@ -216,6 +218,19 @@ def _measure(
     )
     first = next((i for i, p in enumerate(chart) if p.total > 0), len(chart))
     return effect, tuple(chart[first:])  # the chart starts where the data do
+
+
+def _imported_orders(
+    session: Session, weeks: Sequence[IsoWeek], covered: Sequence[int]
+) -> dict[str, float] | None:
+    """Orders from `rootcause volumes import` when every week with complaints has them; a
+    partial series would mix two kinds of rate, so then the rate stays per complaint."""
+    from rootcause.volumes import weekly_totals
+
+    names = [str(w) for w, n in zip(weeks, covered, strict=True) if n]
+    totals = weekly_totals(session=session, weeks=names)
+    orders = {w: float(o) for w, (_, o) in totals.items() if o > 0}
+    return orders if names and all(w in orders for w in names) else None
 
 
 def _fixes(session: Session, statuses: Sequence[str] | None, owner: str | None) -> list[Fix]:

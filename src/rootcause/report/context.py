@@ -28,6 +28,7 @@ from rootcause.models import (
 from rootcause.period import IsoWeek
 from rootcause.report import kpis
 from rootcause.taxonomy import Taxonomy
+from rootcause.volumes import weekly_totals
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class ReportContext:
     cause_limits: dict[str, kpis.ControlLimits | None] = field(default_factory=dict)
     confidence_bins: list[int] = field(default_factory=list)
     review_threshold: float | None = None
+    contacts: int | None = None  # this week, from `rootcause volumes import`
+    orders: int | None = None
     # Filled by the themes and fixes stages (pipeline.render_week); empty when they have not run.
     themes: list[Any] = field(default_factory=list)
     theme_window: Any = None
@@ -174,6 +177,7 @@ def build_context(
         for c in taxonomy.causes
     ] if by_cause else []  # fmt: skip
     causes.sort(key=lambda r: (-r.this_week, r.cause))
+    volume = weekly_totals(session=session, weeks=[names[-1]]).get(names[-1])
     labels = {c.name: c.label for c in taxonomy.causes}
     series = {c.label: [by_cause.get((name, c.name), 0) for name in names] for c in taxonomy.causes}
     return ReportContext(
@@ -191,4 +195,6 @@ def build_context(
         cause_series=series if by_cause else {},
         cause_limits={k: kpis.control_limits(v) for k, v in series.items()},
         confidence_bins=kpis.confidence_histogram(session=session, week=week),
+        contacts=(volume[0] or None) if volume else None,
+        orders=(volume[1] or None) if volume else None,
     )  # fmt: skip
