@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from rootcause import __version__
+from rootcause.cli_common import WeekOpt, echo_json
 from rootcause.cli_fixes import fix_app
 from rootcause.cli_themes import themes_app
 from rootcause.errors import ConfigError, InputError, RootcauseError
@@ -34,10 +35,6 @@ app.add_typer(themes_app, name="themes")
 app.add_typer(fix_app, name="fix")
 
 _state: dict[str, Any] = {}
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=None, ensure_ascii=False, default=str))
 
 
 def _settings(**flags: Any) -> Any:
@@ -189,7 +186,7 @@ def ingest(
             for warning in result.warnings[:5]:
                 typer.echo(f"  warning: {warning}", err=True)
     if as_json:
-        _echo_json({**totals, "problems": problems, "files": files})
+        echo_json({**totals, "problems": problems, "files": files})
     if failed:
         raise typer.Exit(2)
 
@@ -205,7 +202,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     with session_scope(engine) as session:
         counts = store.status_counts(session=session)
     if as_json:
-        _echo_json(counts)
+        echo_json(counts)
     else:
         for key, value in counts.items():
             typer.echo(f"{key:>13}: {value:,}")
@@ -226,7 +223,7 @@ def quarantine(
         rows = store.quarantine_rows(session=session, limit=limit)
     for q in rows:
         if as_json:
-            _echo_json(
+            echo_json(
                 {
                     "id": q.id,
                     "source": q.source,
@@ -260,7 +257,7 @@ def volumes_import(
     with session_scope(open_database(settings)) as session:
         result = import_volumes(path, session=session)
     if as_json:
-        _echo_json({"rows": result.rows, "weeks": result.weeks})
+        echo_json({"rows": result.rows, "weeks": result.weeks})
         return
     typer.echo(f"{path}: {result.rows:,} rows for {result.weeks:,} weeks")
 
@@ -273,7 +270,7 @@ def demo_load(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
     settings = _settings()
     results = load_demo(open_database(settings), settings, taxonomy_for(settings))
     if as_json:
-        _echo_json([r.as_dict() for r in results])
+        echo_json([r.as_dict() for r in results])
         return
     for r in results:
         typer.echo(
@@ -338,7 +335,7 @@ def train(
         examples, taxonomy, out or DEFAULT_MODEL, config=config, config_bytes=raw
     )
     if as_json:
-        _echo_json(asdict(report))
+        echo_json(asdict(report))
         return
     _echo_train_report(report)
     typer.echo(report.path)
@@ -390,7 +387,7 @@ def adapt(
     finally:
         close()
     if as_json:
-        _echo_json({"read": outcome.read, "pseudo_labels": outcome.pseudo_labels,
+        echo_json({"read": outcome.read, "pseudo_labels": outcome.pseudo_labels,
                     "report": asdict(outcome.report)})  # fmt: skip
         return
     labels = ", ".join(f"{c} {n:,}" for c, n in outcome.pseudo_labels.items())
@@ -423,9 +420,9 @@ def predict(
         predictions = iter(clf.predict(texts))
         for line_no, obj in chunk:
             if isinstance(obj, dict):
-                _echo_json({"id": obj.get("id"), **next(predictions).as_dict()})
+                echo_json({"id": obj.get("id"), **next(predictions).as_dict()})
             else:
-                _echo_json({"id": None, "error": f"line {line_no}: {obj}"})
+                echo_json({"id": None, "error": f"line {line_no}: {obj}"})
 
     chunk: list[tuple[int, Any]] = []
     try:
@@ -468,7 +465,7 @@ def evaluate(
     metrics = classification_metrics([ex.cause for ex in examples], preds, causes)
     metrics["model_version"] = clf.version
     if as_json:
-        _echo_json(metrics)
+        echo_json(metrics)
         return
     typer.echo(f"{data}: {metrics['n']:,} complaints, model {clf.version}")
     typer.echo(
@@ -499,7 +496,7 @@ def classify(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
     finally:
         close()
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 "classified": outcome.classified,
                 "needs_review": outcome.needs_review,
@@ -617,12 +614,6 @@ def _week_and_out(
     typer.echo(str(outcome.path))
 
 
-WeekOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--week", help="ISO week, e.g. 2026-W47 (default: the latest complete week in the data)."
-    ),
-]
 OutOpt = Annotated[
     Path | None,
     typer.Option(

@@ -9,12 +9,13 @@ cause or criterion; 1 for an unknown fix or theme, or a refused status change).
 from __future__ import annotations
 
 import getpass
-import json
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from rootcause.cli_common import JsonOpt, echo_json, settings_from
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -30,7 +31,6 @@ fix_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 WeekOpt = Annotated[
     str | None,
     typer.Option(
@@ -45,21 +45,10 @@ NoteOpt = Annotated[str | None, typer.Option("--note", help="Why, kept in the ev
 FixId = Annotated[int, typer.Argument(help="The fix's id (see `rootcause fix list`).")]
 
 
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=None, ensure_ascii=False, default=str))
-
-
-def _settings(ctx: typer.Context) -> Settings:
-    from rootcause.settings import load_settings
-
-    database_url = ctx.find_root().params.get("database_url")
-    return load_settings({"database_url": database_url} if database_url else None)
-
-
 def _open(ctx: typer.Context) -> tuple[Settings, Engine]:
     from rootcause.pipeline import open_database
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     return settings, open_database(settings)
 
 
@@ -120,7 +109,7 @@ def _event_text(action: str, details: dict[str, Any]) -> str:
 
 def _print_row(row: FixRow, as_json: bool) -> None:
     if as_json:
-        _echo_json(row.as_dict())
+        echo_json(row.as_dict())
     else:
         typer.echo(_describe(row))
 
@@ -217,7 +206,7 @@ def list_(
         include_closed=not open_only,
     )
     if as_json:
-        _echo_json([r.as_dict() for r in rows])
+        echo_json([r.as_dict() for r in rows])
         return
     if not rows:
         typer.echo("no fixes" + (" match" if status or owner or open_only else " yet"))
@@ -255,7 +244,7 @@ def show(ctx: typer.Context, fix_id: FixId, week: WeekOpt = None, as_json: JsonO
             events=events,
             rules=VERDICT_RULES,
         )
-        _echo_json(data)
+        echo_json(data)
         return
     typer.echo(_describe(row))
     typer.echo(f"  success criterion: {row.criterion}")
@@ -423,7 +412,7 @@ def suggest(ctx: typer.Context, week: WeekOpt = None, as_json: JsonOpt = False) 
         )
     found = unowned_growing_themes(engine, settings, iso)
     if as_json:
-        _echo_json({"week": str(iso), "mined": mined, "themes": [s.as_dict() for s in found]})
+        echo_json({"week": str(iso), "mined": mined, "themes": [s.as_dict() for s in found]})
         return
     if not found:
         typer.echo(f"{iso}: every new or growing theme has an open fix")
@@ -444,7 +433,7 @@ def check(ctx: typer.Context, week: WeekOpt = None, as_json: JsonOpt = False) ->
     iso = _week(engine, week)
     reopened = reopen_recurring(engine, iso)
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 "week": str(iso),
                 "reopened": [

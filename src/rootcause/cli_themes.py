@@ -8,10 +8,11 @@ The global `--database-url` is read from the root command's parameters.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
+
+from rootcause.cli_common import JsonOpt, WeekOpt, echo_json, settings_from
 
 themes_app = typer.Typer(
     help="Recurring themes: what keeps coming back, and whether it is growing.",
@@ -20,25 +21,6 @@ themes_app = typer.Typer(
 )
 
 _SPARK = "▁▂▃▄▅▆▇█"
-
-WeekOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--week", help="ISO week, e.g. 2026-W47 (default: the latest complete week in the data)."
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=None, ensure_ascii=False, default=str))
-
-
-def _settings(ctx: typer.Context) -> Any:
-    from rootcause.settings import load_settings
-
-    database_url = ctx.find_root().params.get("database_url")
-    return load_settings({"database_url": database_url} if database_url else None)
 
 
 def _spark(counts: tuple[int, ...]) -> str:
@@ -70,7 +52,7 @@ def themes(
     from rootcause.pipeline import open_database, resolve_week
     from rootcause.themes import mine_themes, week_summary
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     engine = open_database(settings)
     iso = resolve_week(engine, week)
     summary = week_summary(engine, settings, iso)
@@ -84,7 +66,7 @@ def themes(
         )
         summary = week_summary(engine, settings, iso)
     if as_json:
-        _echo_json(summary.as_dict())
+        echo_json(summary.as_dict())
         return
     share = summary.unassigned / summary.complaints if summary.complaints else 0.0
     typer.echo(
@@ -112,7 +94,7 @@ def show(
     from rootcause.pipeline import open_database
     from rootcause.themes import theme_detail
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     try:
         iso = IsoWeek.parse(week) if week else None
     except ValueError as exc:
@@ -150,7 +132,7 @@ def show(
                     for r in row.representatives
                 ],
             )
-        _echo_json(data)
+        echo_json(data)
         return
     locked = " (label locked)" if detail.label_locked else ""
     typer.echo(f"theme {detail.id}: {detail.label}{locked}")
@@ -185,7 +167,7 @@ def rename(
     from rootcause.pipeline import open_database
     from rootcause.themes import rename_theme
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     theme = rename_theme(open_database(settings), theme_id, label)
     typer.echo(f'theme {theme.id}: "{theme.label}" (locked)')
 
@@ -201,6 +183,6 @@ def merge(
     from rootcause.pipeline import open_database
     from rootcause.themes import merge_themes
 
-    settings = _settings(ctx)
+    settings = settings_from(ctx)
     target = merge_themes(open_database(settings), into_id, from_id)
     typer.echo(f'theme {from_id} merged into {target.id} ("{target.label}")')

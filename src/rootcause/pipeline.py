@@ -118,7 +118,7 @@ def render_week(
             title=settings.report.title,
             trend_weeks=settings.report.trend_weeks,
         )
-    context = _with_later_stages(engine, settings, week, context)
+    context = _with_later_stages(engine, settings, taxonomy, week, context)
     templates = settings.report.templates_dir or templates_dir()
     rendered = render_report(context, out, templates=templates)
     with session_scope(engine) as session:
@@ -146,7 +146,9 @@ def _model_meta(settings: Settings) -> dict[str, Any]:
     return dict(json.loads(path.read_text())) if path.is_file() else {}
 
 
-def _with_later_stages(engine: Engine, settings: Settings, week: IsoWeek, context: Any) -> Any:
+def _with_later_stages(
+    engine: Engine, settings: Settings, taxonomy: Taxonomy, week: IsoWeek, context: Any
+) -> Any:
     """Add what the themes and fixes stages stored for `week`, and the summary written from it
     all. A stage that has not run leaves its sections out (the report says so)."""
     from dataclasses import replace
@@ -175,16 +177,17 @@ def _with_later_stages(engine: Engine, settings: Settings, week: IsoWeek, contex
                 t.id: kpis.theme_split(session=session, theme_id=t.id, weeks=themes.weeks)
                 for t in themes.themes[:3]
             }
-    extra.update(_fix_sections(engine, settings, week, themes))
+    extra.update(_fix_sections(engine, settings, taxonomy, week, themes))
     context = replace(context, **extra)
     return replace(context, summary=summarise(context))
 
 
-def _fix_sections(engine: Engine, settings: Settings, week: IsoWeek, themes: Any) -> dict[str, Any]:
+def _fix_sections(
+    engine: Engine, settings: Settings, taxonomy: Taxonomy, week: IsoWeek, themes: Any
+) -> dict[str, Any]:
     """The fix register, verdicts, unowned growing themes and the ship-date markers."""
     from rootcause.fixes import VERDICT_RULES, fix_effects, fix_register, unowned_growing_themes
 
-    taxonomy = taxonomy_for(settings)
     labels = {c.name: c.label for c in taxonomy.causes}
     register = fix_register(engine, week)
     effects = fix_effects(engine, week)  # per order when `volumes import` gave every week's orders

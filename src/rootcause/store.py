@@ -28,7 +28,7 @@ from rootcause.models import (
 )
 
 
-def _insert_ignoring_conflicts(session: Session, model: type[SQLModel]) -> Insert:
+def insert_ignoring_conflicts(session: Session, model: type[SQLModel]) -> Insert:
     table = model.__table__  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
@@ -85,7 +85,7 @@ def insert_complaints(*, session: Session, rows: Sequence[dict[str, Any]]) -> in
         result: Any = session.connection().exec_driver_sql(_SQLITE_INSERT, _sqlite_rows(rows))
         return int(result.rowcount)
     # psycopg's executemany reports no per-row count; RETURNING says exactly which rows went in.
-    stmt = _insert_ignoring_conflicts(session, Complaint).returning(Complaint.__table__.c.id)  # type: ignore[attr-defined]
+    stmt = insert_ignoring_conflicts(session, Complaint).returning(Complaint.__table__.c.id)  # type: ignore[attr-defined]
     return len(session.execute(stmt, list(rows)).all())
 
 
@@ -123,7 +123,7 @@ def insert_classifications(*, session: Session, rows: Sequence[dict[str, Any]]) 
     """Store verdicts; a complaint already classified (by another worker) is left as it is."""
     if not rows:
         return 0
-    stmt = _insert_ignoring_conflicts(session, Classification)
+    stmt = insert_ignoring_conflicts(session, Classification)
     stmt = stmt.returning(Classification.__table__.c.complaint_id)  # type: ignore[attr-defined]
     return len(session.execute(stmt, list(rows)).all())
 
@@ -141,7 +141,7 @@ def add_label(
     return label
 
 
-def _human_causes() -> Any:
+def human_causes() -> Any:
     """Subquery (complaint_id, cause): each labelled complaint's newest human label."""
     newest = (
         select(func.max(col(Label.id)).label("last")).group_by(col(Label.complaint_id)).subquery()
@@ -157,7 +157,7 @@ def review_queue(
     *, session: Session, limit: int | None = None
 ) -> list[tuple[Complaint, Classification]]:
     """Complaints the model flagged for review that no person has labelled yet, least sure first."""
-    human = _human_causes()
+    human = human_causes()
     q = (
         select(Complaint, Classification)
         .join(Classification, col(Classification.complaint_id) == col(Complaint.id))
@@ -177,7 +177,7 @@ def existing_complaint_ids(*, session: Session, ids: Sequence[int]) -> set[int]:
 
 def labelled_texts(*, session: Session) -> list[tuple[str, str]]:
     """(redacted text, cause) of every complaint a person labelled; the newest label wins."""
-    human = _human_causes()
+    human = human_causes()
     q = (
         select(col(Complaint.text_redacted), human.c.cause)
         .join(human, human.c.complaint_id == col(Complaint.id))
@@ -188,7 +188,7 @@ def labelled_texts(*, session: Session) -> list[tuple[str, str]]:
 
 def insert_quarantine(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(_insert_ignoring_conflicts(session, Quarantine), list(rows))
+        session.execute(insert_ignoring_conflicts(session, Quarantine), list(rows))
 
 
 def start_ingest_run(
@@ -273,7 +273,7 @@ def weekly_channel_counts(*, session: Session, weeks: Sequence[str]) -> dict[tup
 
 def weekly_cause_counts(*, session: Session, weeks: Sequence[str]) -> dict[tuple[str, str], int]:
     """Complaints per (week, cause); a person's newest label overrides the model's verdict."""
-    human = _human_causes()
+    human = human_causes()
     cause = func.coalesce(human.c.cause, col(Classification.cause))
     q = (
         select(col(Complaint.week), cause, func.count())

@@ -73,7 +73,7 @@ def theme_counts(
         .group_by(col(Complaint.week))
     )
     if cause is not None:
-        human = store._human_causes()
+        human = store.human_causes()
         effective = func.coalesce(human.c.cause, col(Classification.cause))
         q = (
             q.join(Classification, col(Classification.complaint_id) == col(Complaint.id))

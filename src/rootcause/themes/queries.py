@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from rootcause.errors import RootcauseError
@@ -25,6 +24,7 @@ from rootcause.models import (
     Theme,
     ThemeAssignment,
 )
+from rootcause.store import insert_ignoring_conflicts
 
 UNCLASSIFIED = "unclassified"
 _INSERT_CHUNK = 2000
@@ -65,16 +65,10 @@ def cached_vectors(*, session: Session, embedder: str, weeks: Sequence[str]) -> 
     return {int(i): bytes(v) for i, v in session.execute(q)}
 
 
-def _insert_ignoring_conflicts(session: Session, table: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
-
-
 def store_vectors(*, session: Session, embedder: str, vectors: Iterable[tuple[int, bytes]]) -> None:
     """Cache vectors; one already stored (by a concurrent run) is kept as it is."""
     rows = [{"complaint_id": i, "embedder": embedder, "vector": v} for i, v in vectors]
-    stmt = _insert_ignoring_conflicts(session, Embedding.__table__)  # type: ignore[attr-defined]
+    stmt = insert_ignoring_conflicts(session, Embedding)
     for start in range(0, len(rows), _INSERT_CHUNK):
         session.execute(stmt, rows[start : start + _INSERT_CHUNK])
 
@@ -193,9 +187,9 @@ def theme_causes(*, session: Session, weeks: Sequence[str]) -> dict[tuple[int, s
     The effective cause is the newest human label, else the classifier's verdict (the rule in
     `store.weekly_cause_counts`); complaints not yet classified count as 'unclassified'.
     """
-    from rootcause.store import _human_causes  # the one definition of "newest label wins"
+    from rootcause.store import human_causes  # the one definition of "newest label wins"
 
-    human = _human_causes()
+    human = human_causes()
     cause = func.coalesce(human.c.cause, col(Classification.cause), UNCLASSIFIED)
     q = (
         select(col(ThemeAssignment.theme_id), cause, func.count())
