@@ -499,6 +499,7 @@ def classify(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
         echo_json(
             {
                 "classified": outcome.classified,
+                "read": outcome.read,
                 "needs_review": outcome.needs_review,
                 "model_version": outcome.model_version,
             }

@@ -312,6 +312,7 @@ class ClassifyOutcome:
     classified: int
     needs_review: int
     model_version: str
+    read: int = 0  # complaints this worker predicted (equals `classified` unless it lost a race)
 
 
 def classify_pending(
@@ -325,11 +326,12 @@ def classify_pending(
     """Classify every complaint that has no verdict yet, one committed batch at a time.
 
     Resumable by construction: a killed run loses at most its current batch, and the next run
-    starts from what is still pending. Two workers never store two verdicts for one complaint
-    (the primary key and ON CONFLICT DO NOTHING see to it).
+    starts from what is still pending. Several workers can run at once: on PostgreSQL each
+    claims its batch (see `store.pending_complaints`), and on any database the primary key and
+    ON CONFLICT DO NOTHING keep one verdict per complaint.
     """
     classifier = classifier or load_classifier(settings)
-    done = review = 0
+    done = review = read = 0
     while True:
         with session_scope(engine) as session:
             batch = store.pending_complaints(session=session, limit=settings.classify.batch_size)
@@ -347,9 +349,10 @@ def classify_pending(
             ]  # fmt: skip
             done += store.insert_classifications(session=session, rows=rows)
             review += sum(r["needs_review"] for r in rows)
+            read += len(rows)
         if on_batch:
             on_batch(len(batch))
-    return ClassifyOutcome(done, review, classifier.version)
+    return ClassifyOutcome(done, review, classifier.version, read)
 
 
 def run_week(

@@ -90,7 +90,12 @@ def insert_complaints(*, session: Session, rows: Sequence[dict[str, Any]]) -> in
 
 
 def pending_complaints(*, session: Session, limit: int) -> list[tuple[int, str]]:
-    """The oldest complaints without a classification: (id, redacted text)."""
+    """The oldest complaints without a classification: (id, redacted text).
+
+    On PostgreSQL the rows are claimed with FOR UPDATE SKIP LOCKED until the transaction ends, so
+    several `rootcause classify` workers (on one machine or many) take disjoint batches, and a
+    killed worker's batch is released for the next claim. SQLite has a single writer anyway.
+    """
     done = select(col(Classification.complaint_id))
     q = (
         select(col(Complaint.id), col(Complaint.text_redacted))
@@ -98,7 +103,23 @@ def pending_complaints(*, session: Session, limit: int) -> list[tuple[int, str]]
         .order_by(col(Complaint.id))
         .limit(limit)
     )
-    return [(int(i), t) for i, t in session.execute(q)]
+    if session.get_bind().dialect.name != "postgresql":
+        return [(int(i), t) for i, t in session.execute(q)]
+    q = q.with_for_update(skip_locked=True, of=Complaint)
+    while True:
+        claimed = [(int(i), t) for i, t in session.execute(q)]
+        if not claimed:
+            return []
+        # A row whose lock we got only once another worker committed it was pending in our
+        # statement's snapshot but is classified now; a fresh statement sees that. Asking again
+        # is safe: this statement's snapshot no longer lists those rows as pending.
+        verdicts = select(col(Classification.complaint_id)).where(
+            col(Classification.complaint_id).in_([i for i, _ in claimed])
+        )
+        done_now = {int(i) for i in session.scalars(verdicts)}
+        pending = [(i, t) for i, t in claimed if i not in done_now]
+        if pending:
+            return pending
 
 
 def complaint_text_pages(*, session: Session, page_size: int) -> Iterator[list[str]]:
