@@ -7,7 +7,9 @@ Each PostgreSQL test gets a database of its own, created and dropped around it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +20,29 @@ from sqlalchemy.engine import make_url
 
 from rootcause.settings import Settings, load_settings
 from rootcause.taxonomy import Taxonomy, load_taxonomy
+from tests import socket_guard
 
 PG_URL = os.environ.get("ROOTCAUSE_TEST_POSTGRES_URL")
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _allowed_addresses() -> set[tuple[str, int]]:
+    if not PG_URL:
+        return set()
+    url = make_url(PG_URL)
+    host, port = url.host or "127.0.0.1", url.port or 5432
+    addresses = {(host, port)}
+    with contextlib.suppress(OSError):
+        addresses |= {(info[4][0], port) for info in socket.getaddrinfo(host, port)}
+    return addresses
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_network() -> Iterator[None]:
+    """Fail any test that connects anywhere but the test PostgreSQL (tests/socket_guard.py)."""
+    uninstall = socket_guard.install(_allowed_addresses())
+    yield
+    uninstall()
 
 
 @pytest.fixture(scope="session")
