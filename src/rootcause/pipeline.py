@@ -187,22 +187,25 @@ def _fix_sections(
 ) -> dict[str, Any]:
     """The fix register, verdicts, unowned growing themes and the ship-date markers."""
     from rootcause.fixes import VERDICT_RULES, fix_effects, fix_register, unowned_growing_themes
+    from rootcause.fixes.suggest import main_cause
 
     labels = {c.name: c.label for c in taxonomy.causes}
     register = fix_register(engine, week)
     effects = fix_effects(engine, week)  # per order when `volumes import` gave every week's orders
-    main_cause = {t.id: max(t.causes, key=t.causes.get) for t in themes.themes if t.causes}
+    cause_of = {t.id: main_cause(t.causes, taxonomy.cause_names) for t in themes.themes}
     markers: dict[str, list[tuple[str, str]]] = {}
     theme_fixes: dict[int, str] = {}
     for row in [*register, *(e.fix for e in effects)]:
         if row.theme_id is not None:
             theme_fixes.setdefault(row.theme_id, f"#{row.id} {row.status.replace('_', ' ')}")
     for e in effects:
-        cause = e.fix.cause or main_cause.get(e.fix.theme_id or -1)
+        cause = e.fix.cause or cause_of.get(e.fix.theme_id or -1)
         if cause in labels:
             markers.setdefault(labels[cause], []).append((e.effect.ship_week, f"#{e.fix.id}"))
     unowned = (
-        unowned_growing_themes(engine, settings, week, taxonomy=taxonomy) if themes.mined else []
+        unowned_growing_themes(engine, settings, week, taxonomy=taxonomy, themes=themes.themes)
+        if themes.mined
+        else []
     )
     return {
         "fix_register": register, "fix_effects": effects, "unowned_themes": unowned,

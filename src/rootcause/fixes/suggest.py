@@ -9,8 +9,9 @@ fix does not count: a theme that grows again after one is exactly what should co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 from sqlmodel import col
@@ -21,6 +22,9 @@ from rootcause.models import Fix
 from rootcause.period import IsoWeek
 from rootcause.settings import Settings
 from rootcause.taxonomy import FALLBACK_CAUSE, Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from rootcause.themes import ThemeRow
 
 SUGGESTED_STATUSES = ("new", "growing")
 
@@ -40,7 +44,8 @@ class Suggestion:
         return asdict(self)
 
 
-def _main_cause(causes: dict[str, int], known: tuple[str, ...]) -> str:
+def main_cause(causes: dict[str, int], known: tuple[str, ...]) -> str:
+    """The theme's most frequent known cause (ties by name); FALLBACK_CAUSE when none."""
     ranked = sorted(
         ((n, c) for c, n in causes.items() if c in known), key=lambda nc: (-nc[0], nc[1])
     )
@@ -48,13 +53,21 @@ def _main_cause(causes: dict[str, int], known: tuple[str, ...]) -> str:
 
 
 def unowned_growing_themes(
-    engine: Engine, settings: Settings, week: IsoWeek, *, taxonomy: Taxonomy | None = None
+    engine: Engine,
+    settings: Settings,
+    week: IsoWeek,
+    *,
+    taxonomy: Taxonomy | None = None,
+    themes: Sequence[ThemeRow] | None = None,
 ) -> list[Suggestion]:
-    """New or growing themes in `week` without an open fix, busiest first."""
+    """New or growing themes in `week` without an open fix, busiest first. `themes` are the
+    week's rows when the caller already read them (the report does)."""
     from rootcause.themes import week_themes
 
     taxonomy = taxonomy or load_taxonomy(settings.taxonomy_path)
-    rows = [r for r in week_themes(engine, settings, week) if r.status in SUGGESTED_STATUSES]
+    if themes is None:
+        themes = week_themes(engine, settings, week)
+    rows = [r for r in themes if r.status in SUGGESTED_STATUSES]
     if not rows:
         return []
     with session_scope(engine) as session:
@@ -67,7 +80,7 @@ def unowned_growing_themes(
     for row in rows:
         if row.id in owned:
             continue
-        cause = _main_cause(row.causes, taxonomy.cause_names)
+        cause = main_cause(row.causes, taxonomy.cause_names)
         out.append(
             Suggestion(
                 theme_id=row.id,
