@@ -24,22 +24,47 @@ PROBLEMS = [
     "the new price is far too high for what you offer",
     "the parcel arrived crushed by the courier",
     "customer service hung up on me when I asked for a manager",
+    "the technician never showed up for the {n} o'clock slot",
+    "my internet has dropped every evening for {n} days",
+    "the bank blocked my card while I was abroad and nobody warned me",
+    "the transfer I made {n} days ago still shows as pending",
+    "the food arrived cold and {n} minutes late",
+    "the restaurant gave me somebody else's order",
+    "my checked bag did not arrive and the desk had no information",
+    "the seat I paid extra for was given to someone else",
+    "the subscription renewed even though I cancelled it",
+    "the update deleted all my saved settings",
+    "I was told the upgrade was free and then billed for it",
+    "the chat bot sent me in circles and never reached a person",
+    "the meter reading on my bill is wrong by {n} units",
+    "the invoice shows a plan I never signed up for",
+    "the courier marked the parcel delivered but nothing came",
+    "the store refused the return although it was within {n} days",
+    "my password reset email never arrives",
+    "the appointment confirmation had the wrong date",
 ]
 CLOSERS = ["Please sort it out.", "Thanks.", "Order {o}.", "", "Really disappointed.", "Fix this!"]
 CHANNELS = ["email", "chat", "phone", "survey", "review", "social"]
 
 
 def write_csv(
-    path: Path, rows: int, *, seed: int = 7, start: datetime | None = None, weeks: int = 12
+    path: Path,
+    rows: int,
+    *,
+    seed: int = 7,
+    start: datetime | None = None,
+    weeks: int = 12,
+    first_id: int = 0,
 ) -> Path:
-    """Write `rows` complaints over `weeks` weeks ending at `start` + weeks; ids are unique."""
+    """Write `rows` complaints over `weeks` weeks from `start`; ids count up from `first_id`,
+    so files generated with disjoint id ranges can be loaded into one database."""
     rng = random.Random(seed)
     start = start or datetime(2026, 8, 31, tzinfo=UTC)
     span = weeks * 7 * 86400
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["id", "received_at", "channel", "customer_id", "order_id", "text"])
-        for i in range(rows):
+        for i in range(first_id, first_id + rows):
             n = rng.randint(2, 90)
             order = f"NW-{rng.randint(100000, 999999)}"
             text = " ".join(

@@ -37,6 +37,9 @@ class IngestSettings(_Section):
 class ClassifySettings(_Section):
     model_path: Path | None = None  # default: the classifier shipped with rootcause
     batch_size: int = Field(2000, ge=1, le=100_000)
+    # Worker processes for predicting: 0 = one per core (at most 4), 1 = none. Started only when
+    # there is more than one batch to do.
+    processes: int = Field(0, ge=0, le=64)
 
 
 class ReportSettings(_Section):
@@ -66,6 +69,9 @@ class ThemeSettings(_Section):
     min_themes: int = Field(5, ge=2)
     max_themes: int = Field(100, ge=2)
     min_theme_size: int = Field(5, ge=2)
+    # The topic model is fitted on at most this many distinct complaints (a seeded sample); the
+    # rest of the window joins the nearest theme centre. Keeps a 1M-complaint window in minutes.
+    fit_sample: int = Field(25_000, ge=100)
     # A complaint belongs to a theme when its cosine similarity to the theme's centre reaches this.
     outlier_similarity: float = Field(0.3, ge=-1.0, le=1.0)
     max_outlier_share: float = Field(0.15, ge=0.0, le=1.0)

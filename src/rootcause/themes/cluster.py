@@ -159,6 +159,61 @@ def similarity_to_centres(x: FloatArray, labels: IntArray, weights: FloatArray) 
     return out
 
 
+def assign_to_centres(
+    x: NDArray[Any],
+    centres: FloatArray,
+    ids: list[int],
+    *,
+    fixed: IntArray,
+    weights: FloatArray,
+    min_similarity: float,
+    max_share: float,
+    chunk: int = 50_000,
+) -> tuple[IntArray, FloatArray]:
+    """Topics for rows the model was not fitted on, by the outlier policy's own rule.
+
+    `fixed[i]` is row i's topic from the fit, or -2 for a row the fit never saw. Unseen rows join
+    the nearest centre when they reach `min_similarity`, else become outliers; then, as in
+    `resolve_outliers`, the closest outliers join their nearest theme until at most `max_share`
+    are left. Rows are scored a chunk at a time so a million complaints need no n x k matrix in
+    float64 at once. Returns each row's topic and its similarity to it (to the nearest centre
+    for outliers).
+    """
+    n = len(fixed)
+    topics = np.asarray(fixed, dtype=np.int64).copy()
+    if not ids:
+        return np.where(topics == -2, -1, topics), np.zeros(n)
+    id_array = np.asarray(ids, dtype=np.int64)
+    column = np.full(int(id_array.max()) + 3, -1, dtype=np.int64)  # topic + 2 -> centre row
+    column[id_array + 2] = np.arange(len(ids))
+    nearest = np.empty(n, dtype=np.int64)
+    best = np.empty(n, dtype=np.float64)
+    own = np.empty(n, dtype=np.float64)
+    for start in range(0, n, chunk):
+        rows = slice(start, start + chunk)
+        scores = _unit(x[rows]) @ centres.T
+        nearest[rows] = id_array[scores.argmax(axis=1)]
+        best[rows] = scores.max(axis=1)
+        mine = column[topics[rows] + 2]
+        picked = scores[np.arange(len(mine)), np.maximum(mine, 0)]
+        own[rows] = np.where(mine >= 0, picked, best[rows])
+    unseen = topics == -2
+    close = unseen & (best >= min_similarity)
+    topics[close] = nearest[close]
+    own[close] = best[close]
+    topics[unseen & ~close] = -1
+    remaining = np.flatnonzero(topics == -1)
+    excess = weights[remaining].sum() - max_share * weights.sum()
+    if excess > 0:
+        candidates = remaining[best[remaining] > 0]
+        candidates = candidates[np.lexsort((candidates, -best[candidates]))]  # closest first
+        enough = int(np.searchsorted(np.cumsum(weights[candidates]), excess)) + 1
+        take = candidates[:enough]
+        topics[take] = nearest[take]
+        own[take] = best[take]
+    return topics, own
+
+
 class ThemeClusterer:
     """BERTopic's clustering slot: a base clusterer plus the outlier policy and topic merging.
 

@@ -34,7 +34,14 @@ from rootcause.themes.embed import (
     tfidf_svd_params,
     to_bytes,
 )
-from rootcause.themes.model import FittedModel, TopicFit, fit_topic_model, merge_topics
+from rootcause.themes.model import (
+    FittedModel,
+    TopicFit,
+    extend_fit,
+    fit_sample,
+    fit_topic_model,
+    merge_topics,
+)
 from rootcause.themes.registry import KnownTheme, match_topics
 from rootcause.themes.text import boilerplate_sentences, stop_words_for
 
@@ -66,6 +73,7 @@ class ThemeRun:
     embedded: int  # complaints embedded by this run (the rest came from the cache)
     embedder_refitted: bool
     timings: dict[str, float] = field(default_factory=dict)
+    fitted: int = 0  # distinct complaints the topic model was fitted on (a sample past fit_sample)
 
     @property
     def unassigned_share(self) -> float:
@@ -101,18 +109,21 @@ def mine_themes(
     say("clustering")
     t = time.perf_counter()
     unique, first, inverse, weights = _deduplicate(texts)
+    del texts
     unique_vectors = vectors[first]
+    sample = fit_sample(len(unique), cfg.fit_sample, cfg.seed)
+    docs = unique if sample is None else [unique[i] for i in sample]
     # Labels ignore this window's names and boilerplate, and whatever the embedder ignores.
-    stop_words = stop_words_for(unique, cfg.stop_words)
-    boilerplate = boilerplate_sentences(unique)
+    stop_words = stop_words_for(docs, cfg.stop_words)
+    boilerplate = boilerplate_sentences(docs)
     if isinstance(embedder, TfidfSvdEmbedder):
         stop_words |= embedder.stop_words
         boilerplate |= embedder.boilerplate
     model, fit = fit_topic_model(
         cfg,
-        unique,
-        unique_vectors,
-        weights,
+        docs,
+        unique_vectors if sample is None else unique_vectors[sample],
+        weights if sample is None else weights[sample],
         embedder=embedder,
         stop_words=stop_words,
         boilerplate=boilerplate,
@@ -127,6 +138,8 @@ def mine_themes(
         index = {c.id: i for i, c in enumerate(complaints)}
         known = _known_themes(themes, members, index, vectors, embedder.id)
         fit, topic_theme = _match(cfg, model, fit, known)
+        if sample is not None:
+            fit = extend_fit(cfg, fit, sample, unique_vectors, weights)
         doc_topic = fit.topics[inverse]
         mined = _save(
             session,
@@ -161,6 +174,7 @@ def mine_themes(
         embedded=embedded,
         embedder_refitted=refitted,
         timings=clock,
+        fitted=len(docs),
     )
 
 
@@ -203,7 +217,7 @@ def _choose_embedder(
         with session_scope(engine) as session:
             state = queries.latest_embedder_state(session=session, kind=TFIDF_SVD, params=params)
             cached = (
-                set(queries.cached_vectors(session=session, embedder=state.id, weeks=weeks))
+                queries.cached_ids(session=session, embedder=state.id, weeks=weeks)
                 if state
                 else set()
             )
@@ -256,18 +270,38 @@ def _embed_with_cache(
     weeks: Sequence[str],
 ) -> tuple[NDArray[np.float32], int]:
     """Vectors for every window complaint (rows in `complaints` order): cached ones are read,
-    the rest embedded and cached, one committed batch at a time."""
+    the rest embedded and cached, one committed batch at a time. Vectors stream straight into
+    one float32 matrix; no per-complaint Python objects are kept."""
+    row = {c.id: i for i, c in enumerate(complaints)}
+    out: NDArray[np.float32] | None = None
+    found = np.zeros(len(complaints), dtype=bool)
+
+    def put(i: int, vector: NDArray[np.float32]) -> None:
+        nonlocal out
+        if out is None:
+            out = np.empty((len(complaints), len(vector)), dtype=np.float32)
+        out[i] = vector
+        found[i] = True
+
     with session_scope(engine) as session:
-        cached = queries.cached_vectors(session=session, embedder=embedder.id, weeks=weeks)
-    missing = [c for c in complaints if c.id not in cached]
+        for cid, data in queries.iter_cached_vectors(
+            session=session, embedder=embedder.id, weeks=weeks
+        ):
+            put(row[cid], from_bytes(data))
+    missing = np.flatnonzero(~found)
     for start in range(0, len(missing), _EMBED_BATCH):
-        batch = missing[start : start + _EMBED_BATCH]
+        batch = [complaints[i] for i in missing[start : start + _EMBED_BATCH]]
         vectors = embedder.embed([c.text for c in batch])
-        encoded = [(c.id, to_bytes(v)) for c, v in zip(batch, vectors, strict=True)]
         with session_scope(engine) as session:
-            queries.store_vectors(session=session, embedder=embedder.id, vectors=encoded)
-        cached.update(encoded)
-    return np.vstack([from_bytes(cached[c.id]) for c in complaints]), len(missing)
+            queries.store_vectors(
+                session=session,
+                embedder=embedder.id,
+                vectors=[(c.id, to_bytes(v)) for c, v in zip(batch, vectors, strict=True)],
+            )
+        for c, v in zip(batch, vectors, strict=True):
+            put(row[c.id], v)
+    assert out is not None  # the window is never empty here
+    return out, len(missing)
 
 
 def _known_themes(
@@ -382,15 +416,16 @@ def _save(
         assert theme.id is not None
         theme_of_topic[topic] = theme.id
         mined.append(MinedTheme(theme.id, theme.label, words.keywords, len(seen), created))
+    probability = np.clip(similarity, 0.0, 1.0).tolist()
     rows = [
         {
             "complaint_id": complaint.id,
-            "theme_id": theme_of_topic.get(int(topic)) if topic >= 0 else None,
-            "probability": float(np.clip(sim, 0.0, 1.0)),
+            "theme_id": theme_of_topic.get(topic) if topic >= 0 else None,
+            "probability": p,
             "window_end_week": week,
             "assigned_at": now,
         }
-        for complaint, topic, sim in zip(complaints, doc_topic.tolist(), similarity, strict=True)
+        for complaint, topic, p in zip(complaints, doc_topic.tolist(), probability, strict=True)
     ]
     queries.replace_assignments(session=session, weeks=weeks, rows=rows)
     return sorted(mined, key=lambda m: (-m.size, m.id))

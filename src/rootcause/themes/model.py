@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from rootcause.settings import ThemeSettings
 from rootcause.themes.cluster import (
     ThemeClusterer,
+    assign_to_centres,
     build_base_clusterer,
     centroids,
     choose_n_clusters,
@@ -233,3 +234,44 @@ def merge_topics(fitted: FittedModel, groups: list[list[int]]) -> TopicFit:
     """Merge groups of topics (which the registry says are one theme) and describe them again."""
     fitted.bertopic.merge_topics(fitted.documents, groups)
     return summarise_fit(fitted.bertopic, fitted.embeddings, fitted.weights)
+
+
+def fit_sample(n_documents: int, limit: int, seed: int) -> NDArray[np.int64] | None:
+    """Rows (sorted) of a seeded uniform sample of `limit` distinct documents, or None when all
+    of them fit: the topic model learns themes from the sample and the rest are assigned."""
+    if n_documents <= limit:
+        return None
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_documents, size=limit, replace=False)).astype(np.int64)
+
+
+def extend_fit(
+    settings: ThemeSettings,
+    fit: TopicFit,
+    sample: NDArray[np.int64],
+    embeddings: NDArray[np.float32],
+    weights: NDArray[Any],
+) -> TopicFit:
+    """The fit on `sample` extended to every document: sampled ones keep their topic, the others
+    join the nearest theme centre under the same outlier rule (`cluster.assign_to_centres`)."""
+    ids = fit.topic_ids
+    centres = np.vstack([fit.centres[t] for t in ids]) if ids else np.zeros((0, 1))
+    fixed = np.full(len(embeddings), -2, dtype=np.int64)
+    fixed[sample] = fit.topics
+    w = np.asarray(weights, dtype=np.float64)
+    topics, similarity = assign_to_centres(
+        embeddings,
+        centres,
+        ids,
+        fixed=fixed,
+        weights=w,
+        min_similarity=settings.outlier_similarity,
+        max_share=settings.max_outlier_share,
+    )
+    return TopicFit(
+        topics=topics,
+        similarity=similarity,
+        centres=fit.centres,
+        words=fit.words,
+        outlier_share=float(w[topics == -1].sum() / w.sum()) if len(w) else 0.0,
+    )

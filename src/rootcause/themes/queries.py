@@ -6,7 +6,7 @@ so the same query serves SQLite and PostgreSQL and never ships thousands of ids 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,14 +55,28 @@ def window_complaints(*, session: Session, weeks: Sequence[str]) -> list[WindowC
     return [WindowComplaint(int(i), w, t) for i, w, t in session.execute(q)]
 
 
-def cached_vectors(*, session: Session, embedder: str, weeks: Sequence[str]) -> dict[int, bytes]:
-    """Stored vectors of the window's complaints under `embedder`."""
-    q = (
-        select(col(Embedding.complaint_id), col(Embedding.vector))
+def _cached(embedder: str, weeks: Sequence[str], *columns: Any) -> Any:
+    return (
+        select(*columns)
         .join(Complaint, col(Complaint.id) == col(Embedding.complaint_id))
         .where(col(Embedding.embedder) == embedder, col(Complaint.week).in_(list(weeks)))
     )
-    return {int(i): bytes(v) for i, v in session.execute(q)}
+
+
+def cached_ids(*, session: Session, embedder: str, weeks: Sequence[str]) -> set[int]:
+    """Ids of the window's complaints that have a stored vector under `embedder`."""
+    q = _cached(embedder, weeks, col(Embedding.complaint_id))
+    return {int(i) for i in session.scalars(q)}
+
+
+def iter_cached_vectors(
+    *, session: Session, embedder: str, weeks: Sequence[str], page: int = 20_000
+) -> Iterator[tuple[int, bytes]]:
+    """Stored vectors of the window's complaints under `embedder`, streamed (a million of them
+    would not fit comfortably as Python objects at once)."""
+    q = _cached(embedder, weeks, col(Embedding.complaint_id), col(Embedding.vector))
+    for i, v in session.execute(q.execution_options(yield_per=page)):
+        yield int(i), bytes(v)
 
 
 def store_vectors(*, session: Session, embedder: str, vectors: Iterable[tuple[int, bytes]]) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 
 from rootcause.themes.cluster import (
     ThemeClusterer,
+    assign_to_centres,
     build_base_clusterer,
     choose_n_clusters,
     merge_similar,
@@ -86,3 +87,31 @@ def test_cluster_kmeans_clusterer_is_deterministic():
     _, truth = blobs()
     assert len(set(first.tolist()) - {-1}) == 3
     assert np.all(first[truth == -1] == -1)
+
+
+def test_cluster_assign_to_centres_places_unseen_rows_like_the_outlier_rule():
+    x, truth = blobs()
+    x[truth == -1, :3] = np.abs(x[truth == -1, :3]) + 0.2  # noise: faintly like every group
+    centres = np.eye(40)[:3]
+    fixed = np.full(len(x), -2)
+    fixed[:5] = 2  # rows the fit saw keep the fit's topic, even where it disagrees
+    topics, similarity = assign_to_centres(
+        x,
+        centres,
+        [0, 1, 2],
+        fixed=fixed,
+        weights=np.ones(len(x)),
+        min_similarity=0.5,
+        max_share=0.15,
+    )
+    assert topics[:5].tolist() == [2] * 5
+    assert np.array_equal(topics[5:90], truth[5:90])  # unseen group members: their own centre
+    assert int(np.sum(topics == -1)) == 16  # noise: capped at 15% of 110, closest join first
+    assert np.all(similarity[5:90] > 0.5)
+    joined = similarity[(truth == -1) & (topics >= 0)]
+    assert joined.min() >= similarity[topics == -1].max()
+    small = assign_to_centres(
+        x, centres, [0, 1, 2], fixed=fixed, weights=np.ones(len(x)), min_similarity=0.5,
+        max_share=0.15, chunk=7,
+    )  # fmt: skip
+    assert np.array_equal(small[0], topics) and np.allclose(small[1], similarity)

@@ -80,6 +80,22 @@ def test_mine_finds_the_themes_and_assigns_every_complaint(engine, settings, min
     assert "size" in labels["size"] and "driver" in labels["driver"]
 
 
+def test_mine_on_a_sample_assigns_the_rest_to_the_same_themes(engine, settings, mined):
+    truth, full = mined
+    sampled = settings.model_copy(
+        update={"themes": settings.themes.model_copy(update={"fit_sample": 100})}
+    )
+    run = mine_themes(engine, sampled, W40)
+    assert run.fitted == 100 < full.fitted
+    assert run.unassigned_share <= 0.15
+    current = assignments(engine)
+    assert set(current) == set(truth)
+    ids = theme_of(truth, current)
+    assert sorted(ids.values()) == sorted(t.id for t in full.themes)  # same registry ids
+    purity = sum(current[c][0] == ids[n] for c, n in truth.items()) / len(truth)
+    assert purity > 0.9
+
+
 def test_mine_again_is_identical_and_embeds_nothing(engine, settings, mined):
     _, first = mined
     before = assignments(engine)
