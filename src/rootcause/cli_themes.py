@@ -57,11 +57,15 @@ def themes(
     iso = resolve_week(engine, week)
     summary = week_summary(engine, settings, iso)
     if refit or refit_embedder or not summary.mined:
-        run = mine_themes(engine, settings, iso, refit_embedder=refit_embedder)
+        from rootcause.runlock import run_lock
+
+        with run_lock(engine):
+            run = mine_themes(engine, settings, iso, refit_embedder=refit_embedder)
         typer.echo(
             f"mined {run.week}: {run.complaints:,} complaints in {len(run.window)} weeks, "
             f"{len(run.themes)} themes, {run.unassigned_share:.1%} unassigned, "
-            f"{run.embedded:,} embedded, {run.timings.get('total', 0.0):.1f} s",
+            f"{run.embedded:,} embedded, model fitted on {run.fitted:,} distinct, "
+            f"{run.timings.get('total', 0.0):.1f} s",
             err=True,
         )
         summary = week_summary(engine, settings, iso)

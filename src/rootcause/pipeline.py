@@ -333,29 +333,53 @@ def classify_pending(
     claims its batch (see `store.pending_complaints`), and on any database the primary key and
     ON CONFLICT DO NOTHING keep one verdict per complaint.
     """
+    from contextlib import ExitStack
+
+    from rootcause.classify.parallel import PredictPool, worker_count
+
+    processes = 1 if classifier is not None else worker_count(settings.classify.processes)
     classifier = classifier or load_classifier(settings)
+    size = settings.classify.batch_size
+    pool: PredictPool | None = None
     done = review = read = 0
-    while True:
-        with session_scope(engine) as session:
-            batch = store.pending_complaints(session=session, limit=settings.classify.batch_size)
+    with ExitStack() as stack:
+        while True:
+            batch, got = _classify_batch(engine, taxonomy, classifier, pool, size)
             if not batch:
                 break
-            now = utcnow()
-            predictions = classifier.predict(text for _, text in batch)
-            rows = [
-                {"complaint_id": cid, "cause": p.cause, "confidence": p.confidence,
-                 "scores": p.scores, "secondary": p.secondary, "evidence": p.evidence,
-                 "needs_review": p.needs_review, "churn_risk": p.churn_risk,
-                 "model_version": classifier.version, "taxonomy_version": taxonomy.version,
-                 "classified_at": now}
-                for (cid, _), p in zip(batch, predictions, strict=True)
-            ]  # fmt: skip
-            done += store.insert_classifications(session=session, rows=rows)
-            review += sum(r["needs_review"] for r in rows)
-            read += len(rows)
-        if on_batch:
-            on_batch(len(batch))
+            done += got
+            review += sum(r["needs_review"] for r in batch)
+            read += len(batch)
+            if on_batch:
+                on_batch(len(batch))
+            if pool is None and processes > 1 and len(batch) == size:
+                # More than one batch to do: worth starting a worker per core. Each then
+                # takes a share of a batch of `size` per worker.
+                pool = stack.enter_context(PredictPool(classifier.path, processes))
+                size = settings.classify.batch_size * processes
     return ClassifyOutcome(done, review, classifier.version, read)
+
+
+def _classify_batch(
+    engine: Engine, taxonomy: Taxonomy, classifier: Any, pool: Any, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Classify and commit one batch of pending complaints; its rows and how many were new."""
+    with session_scope(engine) as session:
+        batch = store.pending_complaints(session=session, limit=limit)
+        if not batch:
+            return [], 0
+        now = utcnow()
+        texts = [text for _, text in batch]
+        predictions = pool.predict(texts) if pool is not None else classifier.predict(texts)
+        rows = [
+            {"complaint_id": cid, "cause": p.cause, "confidence": p.confidence,
+             "scores": p.scores, "secondary": p.secondary, "evidence": p.evidence,
+             "needs_review": p.needs_review, "churn_risk": p.churn_risk,
+             "model_version": classifier.version, "taxonomy_version": taxonomy.version,
+             "classified_at": now}
+            for (cid, _), p in zip(batch, predictions, strict=True)
+        ]  # fmt: skip
+        return rows, store.insert_classifications(session=session, rows=rows)
 
 
 def run_week(
@@ -366,16 +390,22 @@ def run_week(
     out: Path | None = None,
     *,
     demo_fixes: bool = False,
+    wait: bool = False,
 ) -> ReportOutcome:
     """Every stage for one week: classify what is pending, mine the themes of the window ending
     at `week`, reopen verified fixes whose problem came back, then render the report.
-    `demo_fixes` registers the demo's two fixes (linked to the themes just mined)."""
+    `demo_fixes` registers the demo's two fixes (linked to the themes just mined).
+
+    One run per database at a time (`runlock`): a second one raises RunLockedError at once,
+    or with `wait` starts when the first has finished."""
     from rootcause.fixes import register_demo_fixes, reopen_recurring
+    from rootcause.runlock import run_lock
     from rootcause.themes import mine_themes
 
-    classify_pending(engine, settings, taxonomy)
-    mine_themes(engine, settings, week)
-    if demo_fixes:
-        register_demo_fixes(engine, settings)
-    reopen_recurring(engine, week)
-    return render_week(engine, settings, taxonomy, week, out)
+    with run_lock(engine, wait=wait):
+        classify_pending(engine, settings, taxonomy)
+        mine_themes(engine, settings, week)
+        if demo_fixes:
+            register_demo_fixes(engine, settings)
+        reopen_recurring(engine, week)
+        return render_week(engine, settings, taxonomy, week, out)
