@@ -81,12 +81,44 @@ def insert_complaints(*, session: Session, rows: Sequence[dict[str, Any]]) -> in
     """
     if not rows:
         return 0
-    if session.get_bind().dialect.name == "sqlite":
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
         result: Any = session.connection().exec_driver_sql(_SQLITE_INSERT, _sqlite_rows(rows))
         return int(result.rowcount)
-    # psycopg's executemany reports no per-row count; RETURNING says exactly which rows went in.
+    if dialect == "postgresql":
+        return _copy_complaints(session, rows)
     stmt = insert_ignoring_conflicts(session, Complaint).returning(Complaint.__table__.c.id)  # type: ignore[attr-defined]
     return len(session.execute(stmt, list(rows)).all())
+
+
+_COLUMN_LIST = ", ".join(_COMPLAINT_COLUMNS)
+
+
+def _copy_complaints(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """PostgreSQL: COPY the batch into a temporary table, then one INSERT ... SELECT ... ON
+    CONFLICT DO NOTHING moves the new rows across.
+
+    COPY is PostgreSQL's bulk path (no per-row statement or round trip), but it cannot skip
+    conflicts itself; the staging table lets the unique keys decide as before. `ord` keeps the
+    file's order, so of two rows that clash within one batch the earlier one wins, as it does
+    with row-by-row inserts. The staging table lives for the session and is emptied each time.
+    """
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS complaint_staging AS "
+            f"SELECT 0::bigint AS ord, {_COLUMN_LIST} FROM complaint WITH NO DATA"
+        )
+        with cursor.copy(f"COPY complaint_staging (ord, {_COLUMN_LIST}) FROM STDIN") as copy:
+            for ord_, row in enumerate(rows):
+                copy.write_row((ord_, *(row.get(c) for c in _COMPLAINT_COLUMNS)))
+        cursor.execute(
+            f"INSERT INTO complaint ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "
+            "FROM complaint_staging ORDER BY ord ON CONFLICT DO NOTHING"
+        )
+        inserted = int(cursor.rowcount)
+        cursor.execute("TRUNCATE complaint_staging")
+    return inserted
 
 
 def pending_complaints(*, session: Session, limit: int) -> list[tuple[int, str]]:

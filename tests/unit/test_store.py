@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
 from rootcause import store
 from rootcause.db import session_scope
 from rootcause.models import Classification, Complaint
@@ -58,3 +60,25 @@ def test_store_pending_complaints_oldest_first_and_limited(engine):
     with session_scope(engine) as session:
         first = store.pending_complaints(session=session, limit=3)
     assert [t for _, t in first] == ["text 0", "text 1", "text 2"]
+
+
+def _row(n: int, key: str, text: str) -> dict[str, object]:
+    c = _complaint(n, text)
+    return {**c.model_dump(exclude={"id"}), "external_id": key, "text_hash": f"h-{text}"}
+
+
+def test_store_insert_complaints_counts_new_rows_and_first_of_a_clash_wins(engine):
+    """One bulk path per database (COPY via a staging table on PostgreSQL, executemany on
+    SQLite), one meaning: the unique keys decide, and within a batch the earlier row wins."""
+    batch = [_row(1, "a", "first"), _row(2, "b", "second"), _row(3, "a", "clashes with a")]
+    with session_scope(engine) as session:
+        assert store.insert_complaints(session=session, rows=batch) == 2
+    with session_scope(engine) as session:  # again, plus one new: only the new one goes in
+        assert store.insert_complaints(session=session, rows=[*batch, _row(4, "d", "new")]) == 1
+        stored = {c.external_id: c for c in session.scalars(select(Complaint))}
+    assert {k: c.text_redacted for k, c in stored.items()} == {
+        "a": "first",
+        "b": "second",
+        "d": "new",
+    }
+    assert all(c.received_at == WHEN and c.ingested_at == WHEN for c in stored.values())
