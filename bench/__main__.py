@@ -14,6 +14,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -154,6 +155,7 @@ def write_markdown(
     classify: dict[str, object] | None = None,
     themes: list[dict[str, object]] | None = None,
     report: dict[str, object] | None = None,
+    weekly: dict[str, object] | None = None,
 ) -> str:
     lines = [
         "# Benchmarks",
@@ -182,7 +184,126 @@ def write_markdown(
         lines += themes_markdown(themes)
     if report:
         lines += report_markdown(report)
+    if weekly:
+        lines += weekly_markdown(weekly)
     return "\n".join(lines) + "\n"
+
+
+def weekly_section(workdir: Path) -> dict[str, object]:
+    """The weekly run alone at each size, then incremental on 12 weeks of history, then the
+    plans of the heaviest reads (and the same on PostgreSQL when a server is given)."""
+    sizes = [
+        int(s) for s in os.environ.get("ROOTCAUSE_BENCH_WEEKLY", "10000,100000,1000000").split(",")
+    ]
+    runs = []
+    for n in sizes:
+        print(f"bench: weekly run, one week of {n:,} …", file=sys.stderr, flush=True)
+        runs.append(_child("bench.weekly", "alone", str(n), str(workdir)))
+    incremental = int(os.environ.get("ROOTCAUSE_BENCH_INCREMENTAL", "100000"))
+    if incremental:
+        print(
+            f"bench: incremental week of {incremental:,} on 12 weeks …", file=sys.stderr, flush=True
+        )
+        runs.append(_child("bench.weekly", "incremental", str(incremental), str(workdir)))
+    explained = []
+    probe = max((n for n in sizes if n <= 100_000), default=None)
+    if probe:
+        db = workdir / f"alone-{probe}.db"
+        explained.append(_child("bench.explain", f"sqlite:///{db}", "2026-W47"))
+    pg = os.environ.get("ROOTCAUSE_BENCH_POSTGRES_URL")
+    if pg:
+        explained.append(_postgres_week(pg, probe or 100_000, workdir))
+    return {"runs": runs, "explain": explained}
+
+
+def _postgres_week(admin_url: str, n: int, workdir: Path) -> dict[str, object]:
+    """The weekly run of `n` on a fresh PostgreSQL database (COPY ingest), then its plans."""
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"rootcause_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        print(f"bench: weekly run of {n:,} on PostgreSQL …", file=sys.stderr, flush=True)
+        env = {**os.environ, "ROOTCAUSE_BENCH_DATABASE_URL": url}
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.weekly", "alone", str(n), str(workdir)],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        plans = _child("bench.explain", url, "2026-W47")
+        return {**plans, "run": json.loads(proc.stdout.strip().splitlines()[-1])}
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _cell(stage: dict[str, object]) -> str:
+    return f"{stage['seconds']} s · {stage['per_s']:,}/s · {stage['peak_rss_mib']} MiB"
+
+
+def weekly_markdown(weekly: dict[str, object]) -> list[str]:
+    runs: list[dict[str, Any]] = weekly["runs"]  # type: ignore[assignment]
+    lines = [
+        "",
+        "## The weekly run, end to end",
+        "",
+        "Generated complaints (`bench/generate.py`: 30 kinds of problem, six channels), all in "
+        "week 2026-W47, into SQLite. Each stage is the CLI command a scheduler runs, in a fresh "
+        "process: its time includes starting Python and loading models, its peak memory is its "
+        "own resident set. Cells: wall time · complaints/s · peak RSS. *Incremental* is the same "
+        "new week loaded into a database already holding 12 earlier weeks of the same size, "
+        "classified and mined: only the new week is classified and embedded, the window's other "
+        "vectors come from the cache, and the topic model is refitted on a sample of the window "
+        "(`themes.fit_sample`). Targets (issue 7): 100k in at most 2 min, 1M in at most 10 min, "
+        "peak memory at most 4 GB; incremental at most 1.5x the week alone.",
+        "",
+        "| run | complaints | ingest | classify | themes | report | total | peak RSS |",
+        "|---|---:|---|---|---|---|---:|---:|",
+    ]
+    alone: dict[int, float] = {}
+    for r in runs:
+        st = r["stages"]
+        label = r["scenario"]
+        if label == "incremental":
+            label += f" (+{r['history_complaints']:,} history)"
+        else:
+            alone[r["complaints"]] = r["seconds"]
+        lines.append(
+            f"| {label} | {r['complaints']:,} | {_cell(st['ingest'])} | {_cell(st['classify'])} | "
+            f"{_cell(st['themes'])} | {_cell(st['report'])} | {r['seconds']} s | "
+            f"{r['peak_rss_mib']} MiB |"
+        )
+    for r in runs:
+        if r["scenario"] == "incremental" and r["complaints"] in alone:
+            ratio = r["seconds"] / alone[r["complaints"]]
+            lines += [
+                "",
+                f"Incremental vs alone at {r['complaints']:,}: {ratio:.2f}x "
+                f"(building the {r['history_complaints']:,}-complaint history took "
+                f"{r['history_build_seconds']} s and is not counted).",
+            ]
+    for e in weekly.get("explain", []):  # type: ignore[union-attr]
+        lines += [
+            "",
+            f"### Plans of the two heaviest weekly reads ({e['database']}, 100k week)",
+            "",
+        ]
+        run = e.get("run")
+        if run:
+            lines += [
+                f"The weekly run on PostgreSQL (ingest by COPY): {run['seconds']} s in total; "
+                + ", ".join(f"{k} {v['seconds']} s" for k, v in run["stages"].items())
+                + ".",
+                "",
+            ]
+        for name, p in e["plans"].items():
+            lines += [f"*{name}* ({p['seconds']} s):", "", "```", *p["plan"], "```", ""]
+    return lines
 
 
 def main() -> None:
@@ -194,10 +315,12 @@ def main() -> None:
         themes = themes_section()
         print("bench: report …", file=sys.stderr, flush=True)
         report = _child("bench.report", tmp)
+        weekly = weekly_section(Path(tmp))
     info: dict[str, object] = {"date": datetime.now(UTC).strftime("%Y-%m-%d"), "machine": machine()}
-    result = {**info, "ingest": ingest, "classify": classify, "themes": themes, "report": report}
+    result = {**info, "ingest": ingest, "classify": classify, "themes": themes, "report": report,
+              "weekly": weekly}  # fmt: skip
     (OUT / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
-    markdown = write_markdown(info, ingest, classify, themes, report)
+    markdown = write_markdown(info, ingest, classify, themes, report, weekly)
     (ROOT / "BENCHMARKS.md").write_text(markdown)
     print(markdown)
 

@@ -128,10 +128,14 @@ def pending_complaints(*, session: Session, limit: int) -> list[tuple[int, str]]
     several `rootcause classify` workers (on one machine or many) take disjoint batches, and a
     killed worker's batch is released for the next claim. SQLite has a single writer anyway.
     """
-    done = select(col(Classification.complaint_id))
+    # NOT EXISTS, not NOT IN: PostgreSQL plans NOT IN (subquery) as a hashed subplan only while
+    # the verdicts fit in work_mem; past that it rescans them for every complaint.
+    done = select(col(Classification.complaint_id)).where(
+        col(Classification.complaint_id) == col(Complaint.id)
+    )
     q = (
         select(col(Complaint.id), col(Complaint.text_redacted))
-        .where(col(Complaint.id).not_in(done))
+        .where(~done.exists())
         .order_by(col(Complaint.id))
         .limit(limit)
     )

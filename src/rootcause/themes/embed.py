@@ -177,20 +177,35 @@ def tfidf_svd_params(
         "min_df": 2,
         "max_df": 0.5,
         "max_features": 50_000,
+        "fit_sample": EMBEDDER_FIT_SAMPLE,
         "extra_stop_words": sorted({w.lower() for w in extra_stop_words}),
     }
+
+
+# The vocabulary, IDF and SVD settle long before this many distinct complaints; fitting on a
+# million would take minutes and most of the memory budget for no better vectors.
+EMBEDDER_FIT_SAMPLE = 50_000
+
+
+def seeded_sample(items: Sequence[str], limit: int, seed: int) -> list[str]:
+    """At most `limit` of `items`, the same ones for the same input and seed, in input order."""
+    if len(items) <= limit:
+        return list(items)
+    keep = np.sort(np.random.default_rng(seed).choice(len(items), size=limit, replace=False))
+    return [items[i] for i in keep]
 
 
 def fit_tfidf_svd(texts: Sequence[str], params: dict[str, Any]) -> TfidfSvdEmbedder:
     """Fit TF-IDF (sublinear tf, domain stop words) and SVD on `texts`; deterministic for a seed.
 
     Identical texts are fitted once, so duplicates neither skew the vocabulary nor the SVD;
-    sentences repeated across many complaints (templates, stock phrases) are left out.
+    sentences repeated across many complaints (templates, stock phrases) are left out. Past
+    `fit_sample` distinct texts, a seeded sample of them is fitted on.
     """
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    unique = sorted(set(texts))
+    unique = seeded_sample(sorted(set(texts)), params.get("fit_sample", len(texts)), params["seed"])
     stop = stop_words_for(unique, params["extra_stop_words"])
     boilerplate = boilerplate_sentences(unique)
     min_df = params["min_df"] if len(unique) >= 20 else 1

@@ -31,6 +31,7 @@ from rootcause.themes.embed import (
     fit_tfidf_svd,
     from_bytes,
     load_sentence_transformer,
+    seeded_sample,
     tfidf_svd_params,
     to_bytes,
 )
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 _EMBED_BATCH = 5000
 _MAX_MERGE_ROUNDS = 3
+_UNKNOWN_SAMPLE = 20_000
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,8 @@ def _choose_embedder(
         else:
             embedder = TfidfSvdEmbedder.from_bytes(state.state)
             fresh = [c.text for c in complaints if c.id not in cached]
+            # A share is a share: 20,000 new complaints measure it as well as a million do.
+            fresh = seeded_sample(fresh, _UNKNOWN_SAMPLE, cfg.seed)
             unknown = embedder.unknown_share(fresh) if fresh else 0.0
             if unknown <= cfg.embedder_max_unknown:
                 return embedder, False

@@ -13,6 +13,7 @@ from rootcause.themes.embed import (
     fit_tfidf_svd,
     from_bytes,
     load_sentence_transformer,
+    seeded_sample,
     tfidf_svd_params,
     to_bytes,
 )
@@ -79,3 +80,14 @@ def test_embed_sentence_transformers_without_a_model_is_a_config_error(tmp_path:
         load_sentence_transformer(tmp_path / "missing")
     with pytest.raises(ConfigError, match=r"pip install 'rootcause\[transformers\]'"):
         load_sentence_transformer(tmp_path)
+
+
+def test_embed_fits_on_a_seeded_sample_past_fit_sample(corpus):
+    sampled = {**PARAMS, "fit_sample": 60}
+    picked = seeded_sample(sorted(set(corpus)), 60, 42)
+    assert len(picked) == 60 and picked == seeded_sample(sorted(set(corpus)), 60, 42)
+    assert picked != seeded_sample(sorted(set(corpus)), 60, 7)
+    one, two = fit_tfidf_svd(corpus, sampled), fit_tfidf_svd(list(reversed(corpus)), sampled)
+    assert one.id == two.id  # the sample depends on the texts, not on their order
+    assert one.id == fit_tfidf_svd(picked, {**PARAMS, "fit_sample": 60}).id
+    assert one.id != fit_tfidf_svd(corpus, PARAMS).id
