@@ -46,7 +46,8 @@ _SQLITE_INSERT = (
 )
 
 
-def _sqlite_time(value: datetime | None) -> str | None:
+def sqlite_time(value: datetime | None) -> str | None:
+    """A UTC time as SQLite stores it, for rows that bypass SQLAlchemy's type processing."""
     # The text form SQLAlchemy's SQLite DateTime writes and reads back (naive UTC, microseconds).
     if value is None:
         return None
@@ -63,7 +64,7 @@ def _sqlite_rows(rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
         if value is None:
             return None
         if value not in cached:
-            cached[value] = _sqlite_time(value)
+            cached[value] = sqlite_time(value)
         return cached[value]
 
     getters = [(c, c in _TIME_COLUMNS) for c in _COMPLAINT_COLUMNS]

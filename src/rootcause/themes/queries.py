@@ -24,7 +24,7 @@ from rootcause.models import (
     Theme,
     ThemeAssignment,
 )
-from rootcause.store import insert_ignoring_conflicts
+from rootcause.store import insert_ignoring_conflicts, sqlite_time
 
 UNCLASSIFIED = "unclassified"
 _INSERT_CHUNK = 2000
@@ -150,9 +150,32 @@ def replace_assignments(
     """One assignment per window complaint: the previous fit's rows for them are replaced."""
     in_window = select(col(Complaint.id)).where(col(Complaint.week).in_(list(weeks)))
     session.execute(delete(ThemeAssignment).where(col(ThemeAssignment.complaint_id).in_(in_window)))
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql") and rows:
+        # A window is a million rows at scale: straight to the driver (executemany of tuples on
+        # SQLite, COPY on PostgreSQL) instead of SQLAlchemy's per-row parameter processing.
+        stamps = {r["assigned_at"] for r in rows}  # one per run in practice
+        stamp = {t: sqlite_time(t) if dialect == "sqlite" else t for t in stamps}
+        values = (
+            (r["complaint_id"], r["theme_id"], r["probability"], r["window_end_week"],
+             stamp[r["assigned_at"]])
+            for r in rows
+        )  # fmt: skip
+        if dialect == "sqlite":
+            session.connection().exec_driver_sql(_SQLITE_ASSIGN, list(values))
+            return
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor, cursor.copy(f"COPY themeassignment ({_ASSIGN_COLUMNS}) FROM STDIN") as copy:
+            for value in values:
+                copy.write_row(value)
+        return
     table = ThemeAssignment.__table__  # type: ignore[attr-defined]
     for start in range(0, len(rows), _INSERT_CHUNK):
         session.execute(table.insert(), list(rows[start : start + _INSERT_CHUNK]))
+
+
+_ASSIGN_COLUMNS = "complaint_id, theme_id, probability, window_end_week, assigned_at"
+_SQLITE_ASSIGN = f"INSERT INTO themeassignment ({_ASSIGN_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
 
 
 def window_is_mined(*, session: Session, week: str, weeks: Sequence[str]) -> bool:
