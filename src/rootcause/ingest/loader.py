@@ -193,6 +193,14 @@ def ingest_path(
             if len(batch) >= settings.ingest.batch_size:
                 _flush(engine, strict_session, batch, result, now)
                 batch = _Batch()
+    except InputError:
+        # The rest of the file is unreadable (a corrupt gzip tail, a broken UTF-16 pair): keep
+        # the rows already read, so a re-run on the repaired file counts them as duplicates.
+        # (--strict loads nothing of a file it cannot finish.)
+        if strict_session is None:
+            _flush(engine, None, batch, result, now)
+        raise
+    else:
         _flush(engine, strict_session, batch, result, now, finished=True)
         if strict_session is not None:
             strict_session.commit()

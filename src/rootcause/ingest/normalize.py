@@ -35,6 +35,8 @@ _NEWLINES_RE = re.compile(r"\n\s*\n\s*\n+")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _SUSPECT_RE = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Half of a UTF-16 pair, which JSON's \udXXX escapes can produce: no encoding can store it.
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 _ID_LIMIT = 200
 
 CHANNEL_ALIASES = {
@@ -70,7 +72,7 @@ def clean_text(value: str) -> str:
     # Most complaint texts need none of the steps below; substring tests are far cheaper.
     if not (
         "\n" in value or "\r" in value or "<" in value or "&" in value or "  " in value
-        or "\t" in value or "\xa0" in value or _CONTROL_RE.search(value)
+        or "\t" in value or "\xa0" in value or "\f" in value or _CONTROL_RE.search(value)
     ):  # fmt: skip
         return value.strip()
     text = value.replace("\r\n", "\n").replace("\r", "\n")
@@ -90,8 +92,15 @@ def _as_str(value: Any) -> str | None:
     if value is None:
         return None
     text = value if isinstance(value, str) else str(value)
-    text = text.strip()
+    text = _SURROGATE_RE.sub("\ufffd", text).strip()
     return text or None
+
+
+def _label(value: Any) -> str | None:
+    """A free-text label (channel, product): control characters such as NUL become spaces,
+    which PostgreSQL could not store and a report would print as boxes."""
+    text = _as_str(value)
+    return _as_str(_SPACES_RE.sub(" ", _CONTROL_RE.sub(" ", text))) if text else None
 
 
 def _check_binary(value: str) -> None:
@@ -170,6 +179,7 @@ def normalise_row(
         raise RowRejected(p.EMPTY_TEXT, "the text is empty")
     if not isinstance(raw_text, str):
         raw_text = str(raw_text)
+    raw_text = _SURROGATE_RE.sub("\ufffd", raw_text)
     if len(raw_text) > rules.max_text_chars * 4:
         raise RowRejected(
             p.TEXT_TOO_LONG,
@@ -201,11 +211,11 @@ def normalise_row(
         "text_hash": text_fingerprint(text_nfc),
         "received_at": received_at,
         "week": week_of(received_at.date()),
-        "channel": normalise_channel(_as_str(values.get("channel"))),
+        "channel": normalise_channel(_label(values.get("channel"))),
         "customer_id": _field_id(values, "customer_id"),
         "order_id": _field_id(values, "order_id"),
         "agent_id": _field_id(values, "agent_id"),
-        "product": (_as_str(values.get("product")) or "")[:200] or None,
+        "product": (_label(values.get("product")) or "")[:200] or None,
         "first_response_at": _optional_when(values, "first_response_at", warnings),
         "resolved_at": _optional_when(values, "resolved_at", warnings),
     }

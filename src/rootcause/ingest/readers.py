@@ -13,6 +13,7 @@ import codecs
 import csv
 import gzip
 import json
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,19 @@ class _LineDecoder:
         self.buffer: list[str] = []  # physical lines of the record being read (for quarantine)
 
     def __iter__(self) -> Iterator[str]:
+        try:
+            yield from self._lines()
+        except (EOFError, OSError, zlib.error, UnicodeDecodeError) as exc:
+            # A gzip cut short or corrupted past the sniffed head, or a UTF-16 file with a broken
+            # pair: the rows before it are good, nothing after it can be read.
+            reason = "the compressed data is corrupt or cut short"
+            if isinstance(exc, UnicodeDecodeError):
+                reason = f"not valid {exc.encoding.upper()}: {exc.reason}"
+            raise InputError(
+                self.path, f"cannot read further: {reason}", line=self.line_no + 1
+            ) from None
+
+    def _lines(self) -> Iterator[str]:
         first = True
         for chunk in self.raw:
             self.line_no += 1
@@ -268,7 +282,7 @@ def _sniff(
 ) -> Source:
     try:
         head = raw.read(_SNIFF_BYTES)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(path, f"cannot read: {exc}") from None
     raw.seek(0)
     if encoding:
