@@ -586,7 +586,7 @@ def review(
 
 
 def _week_and_out(
-    week: str | None, out: Path | None, *, run_all: bool, demo_if_empty: bool
+    week: str | None, out: Path | None, *, run_all: bool, demo_if_empty: bool, wait: bool = False
 ) -> None:
     from rootcause.pipeline import (
         ensure_data,
@@ -608,7 +608,7 @@ def _week_and_out(
         demo = is_demo_database(engine)
     iso = resolve_week(engine, week)
     if run_all:
-        outcome = run_week(engine, settings, taxonomy, iso, out, demo_fixes=demo)
+        outcome = run_week(engine, settings, taxonomy, iso, out, demo_fixes=demo, wait=wait)
     else:
         outcome = render_week(engine, settings, taxonomy, iso, out)
     typer.echo(f"{outcome.week}: {outcome.pages} pages", err=True)
@@ -633,9 +633,17 @@ def run(
             "--demo-if-empty", help="Load the demo data first when the database is empty."
         ),
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="If another run holds the database, wait for it instead of failing."
+        ),
+    ] = False,
 ) -> None:
-    """Run every stage for a week and write its PDF; prints the PDF's path last."""
-    _week_and_out(week, out, run_all=True, demo_if_empty=demo_if_empty)
+    """Run every stage for a week and write its PDF; prints the PDF's path last.
+
+    One run per database at a time: a second run fails at once (exit 75) unless --wait."""
+    _week_and_out(week, out, run_all=True, demo_if_empty=demo_if_empty, wait=wait)
 
 
 @app.command()
@@ -644,16 +652,62 @@ def report(week: WeekOpt = None, out: OutOpt = None) -> None:
     _week_and_out(week, out, run_all=False, demo_if_empty=False)
 
 
+def _database_url() -> str | None:
+    """This run's database URL (flag, environment or settings file), so that an error message can
+    name the database and no message can show its password."""
+    if _state.get("database_url"):
+        return str(_state["database_url"])
+    try:
+        from rootcause.settings import load_settings
+
+        return load_settings().database_url
+    except Exception:  # the settings are what failed; there is no URL to name or hide
+        return None
+
+
+def _environment_failure(exc: Exception) -> str | None:
+    """One line for a failure of the environment (a full or read-only disk, a missing folder, a
+    database that went away), or None for anything else: a bug, which keeps its traceback."""
+    from rootcause.errors import FILE_ERRNOS, describe_os_error
+
+    sa_exc = sys.modules.get("sqlalchemy.exc")  # not imported: not a database error
+    if sa_exc is not None and (
+        isinstance(exc, sa_exc.OperationalError) or type(exc) is sa_exc.DatabaseError
+    ):  # connection lost, disk full, locked, not a database file; not IntegrityError and kin
+        from rootcause.db import describe_database_error
+
+        return describe_database_error(exc, _database_url())
+    if isinstance(exc, OSError) and exc.errno in FILE_ERRNOS:
+        return (
+            f"{exc.filename}: {describe_os_error(exc)}" if exc.filename else describe_os_error(exc)
+        )
+    return None
+
+
+def _error_line(message: str) -> str:
+    """`rootcause: error: ...` on one line, with the database password hidden whatever said it."""
+    from rootcause.errors import hide_password
+
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    return f"rootcause: error: {hide_password(line, _database_url())}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one line per known error, with its exit code. Always exits."""
     try:
         app(args=argv, prog_name="rootcause")
     except RootcauseError as exc:
-        typer.echo(f"rootcause: error: {exc}", err=True)
+        typer.echo(_error_line(str(exc)), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("rootcause: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        message = _environment_failure(exc)
+        if message is None:
+            raise
+        typer.echo(_error_line(message), err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

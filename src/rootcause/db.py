@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from rootcause.errors import DatabaseError, safe_url
+from rootcause.errors import DatabaseError, describe_mkdir_error, hide_password, safe_url
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -44,7 +44,13 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"not a database URL: {safe_url(url)}") from None
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file in the way, a read-only disk: say so in one line
+                raise DatabaseError(
+                    f"cannot use database {safe_url(url)}: {describe_mkdir_error(folder, exc)}"
+                ) from None
         engine = create_engine(parsed, poolclass=NullPool, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -53,7 +59,7 @@ def make_engine(url: str) -> Engine:
     try:
         return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
     except (SQLAlchemyError, ImportError) as exc:
-        raise DatabaseError(f"cannot use database {safe_url(url)}: {exc}") from None
+        raise DatabaseError(f"cannot use database {safe_url(url)}: {_first_line(exc)}") from None
 
 
 @contextmanager
@@ -89,16 +95,53 @@ def migrate(engine: Engine) -> None:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
     except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
-        raise DatabaseError(f"cannot connect to {safe_url(str(engine.url))}: {reason}") from None
+        reason = _reason(exc) if exc.orig else "unreachable"
+        raise DatabaseError(
+            f"cannot connect to {safe_url(_url(engine))}: {hide_password(reason, _url(engine))}"
+        ) from None
     if current == head:
         return
     log.info("migrating database from %s to %s", current, head)
     try:
         command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot migrate {safe_url(str(engine.url))}: {exc}") from None
+        raise DatabaseError(
+            f"cannot migrate {safe_url(_url(engine))}: {hide_password(_reason(exc), _url(engine))}"
+        ) from None
 
 
 def table_names(engine: Engine) -> list[str]:
     return sorted(inspect(engine).get_table_names())
+
+
+def _url(engine: Engine) -> str:
+    """The engine's URL with its password, for `safe_url`/`hide_password` to work on."""
+    return engine.url.render_as_string(hide_password=False)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+# The codes that mean "no space left": SQLite's result names and PostgreSQL's disk_full SQLSTATE.
+_DISK_FULL = {
+    "SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_TRUNCATE", "53100",
+}  # fmt: skip
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own first line and error code; SQLAlchemy's text of the error appends the SQL
+    and its parameters, which are long and may hold complaint text."""
+    orig = getattr(exc, "orig", None) or exc
+    reason = _first_line(orig)
+    code = getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None)
+    if code in _DISK_FULL:
+        return f"{reason} ({code}: is the disk full?)"
+    return f"{reason} ({code})" if code else reason
+
+
+def describe_database_error(exc: BaseException, url: str | None) -> str:
+    """One line for a failed database call: the URL (password hidden) and the driver's reason."""
+    where = f"database {safe_url(url)}" if url else "the database"
+    return hide_password(f"{where}: {_reason(exc)}", url)

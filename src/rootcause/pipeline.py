@@ -399,9 +399,11 @@ def run_week(
     One run per database at a time (`runlock`): a second one raises RunLockedError at once,
     or with `wait` starts when the first has finished."""
     from rootcause.fixes import register_demo_fixes, reopen_recurring
+    from rootcause.report.render import check_writable
     from rootcause.runlock import run_lock
     from rootcause.themes import mine_themes
 
+    check_writable(out or default_report_path(settings, week))  # fail before, not after, the work
     with run_lock(engine, wait=wait):
         classify_pending(engine, settings, taxonomy)
         mine_themes(engine, settings, week)

@@ -3,11 +3,14 @@
 The renderer is sealed: Jinja2 escapes every value (complaint text is data, never markup), and
 WeasyPrint's URL fetcher serves only files inside the templates folder, so nothing in a complaint
 can reach the network or the file system. The PDF is written to a temporary file and renamed, so
-a crash never leaves half a report, and fixed metadata make the same data give the same bytes.
+a crash or a full disk never leaves half a report (and the previous one stays), and fixed metadata
+make the same data give the same bytes. The temporary file is created before the slow rendering,
+so a read-only or missing output folder fails at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -20,7 +23,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from rootcause.errors import ReportError
+from rootcause.errors import ReportError, describe_mkdir_error, describe_os_error
 from rootcause.report import charts, kpis
 from rootcause.report.context import ReportContext
 
@@ -155,11 +158,53 @@ def _capture_weasyprint_logs() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
-def write_pdf(html: str, out: Path, *, templates: Path, identifier: str) -> RenderResult:
-    """Write `html` as a PDF at `out` atomically; returns pages, hash and anything refused."""
+class _PendingFile:
+    """A temporary file beside `out` that becomes `out` only when complete, or disappears.
+
+    Created up front so a read-only, missing or full output folder is reported before minutes of
+    rendering, never after; every failure is one ReportError naming `out`.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReportError(f"{out}: {describe_mkdir_error(out.parent, exc)}") from None
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        except OSError as exc:
+            raise self._error(exc) from None
+        os.close(fd)
+        self.tmp: Path | None = Path(name)
+
+    def _error(self, exc: OSError) -> ReportError:
+        return ReportError(f"{self.out}: cannot write the report: {describe_os_error(exc)}")
+
+    def commit(self, data: bytes) -> None:
+        """Write `data`, fsync it, rename it over `out`; the old `out` stays intact until then."""
+        assert self.tmp is not None
+        try:
+            with self.tmp.open("wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(self.tmp, self.out)
+        except OSError as exc:
+            raise self._error(exc) from None
+        self.tmp = None
+
+    def discard(self) -> None:
+        """Remove the temporary file unless it became `out`; safe to call more than once."""
+        if self.tmp is not None:
+            with contextlib.suppress(OSError):  # never hide the error that brought us here
+                self.tmp.unlink(missing_ok=True)
+            self.tmp = None
+
+
+def _pdf(html: str, pending: _PendingFile, *, templates: Path, identifier: str) -> RenderResult:
     from weasyprint import HTML
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     refused: list[str] = []
     with _capture_weasyprint_logs() as logs:
         document = HTML(
@@ -169,20 +214,9 @@ def write_pdf(html: str, out: Path, *, templates: Path, identifier: str) -> Rend
         ).render()
         pdf = document.write_pdf(pdf_identifier=identifier.encode("ascii"))
     assert isinstance(pdf, bytes)
-    tmp_name: str | None = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, out)
-    except OSError as exc:
-        if tmp_name is not None and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise ReportError(f"{out}: cannot write the report: {exc.strerror}") from None
+    pending.commit(pdf)
     return RenderResult(
-        path=out,
+        path=pending.out,
         pages=len(document.pages),
         sha256=hashlib.sha256(pdf).hexdigest(),
         refused_urls=refused,
@@ -190,10 +224,29 @@ def write_pdf(html: str, out: Path, *, templates: Path, identifier: str) -> Rend
     )
 
 
+def check_writable(out: Path) -> None:
+    """Raise the ReportError rendering would raise for an unwritable `out`, before a long run
+    spends minutes on stages whose report it then cannot write."""
+    _PendingFile(out).discard()
+
+
+def write_pdf(html: str, out: Path, *, templates: Path, identifier: str) -> RenderResult:
+    """Write `html` as a PDF at `out` atomically; returns pages, hash and anything refused."""
+    pending = _PendingFile(out)
+    try:
+        return _pdf(html, pending, templates=templates, identifier=identifier)
+    finally:
+        pending.discard()
+
+
 def render_report(context: ReportContext, out: Path, *, templates: Path) -> RenderResult:
     """Render the weekly report for `context` to `out`."""
     if not (templates / "report.html.j2").is_file():
         raise ReportError(f"{templates}: no report.html.j2 here (setting report.templates_dir)")
-    html = render_html(context, templates)
-    identifier = hashlib.md5(f"{context.week}:{context.snapshot}".encode()).hexdigest()
-    return write_pdf(html, out, templates=templates, identifier=identifier)
+    pending = _PendingFile(out)  # before rendering: an unwritable folder fails in a second
+    try:
+        html = render_html(context, templates)
+        identifier = hashlib.md5(f"{context.week}:{context.snapshot}".encode()).hexdigest()
+        return _pdf(html, pending, templates=templates, identifier=identifier)
+    finally:
+        pending.discard()
