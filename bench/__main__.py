@@ -198,13 +198,13 @@ def weekly_section(workdir: Path) -> dict[str, object]:
     runs = []
     for n in sizes:
         print(f"bench: weekly run, one week of {n:,} …", file=sys.stderr, flush=True)
-        runs.append(_child("bench.weekly", "alone", str(n), str(workdir)))
+        runs.append(_weekly_child("alone", n, workdir))
     incremental = int(os.environ.get("ROOTCAUSE_BENCH_INCREMENTAL", "100000"))
     if incremental:
         print(
             f"bench: incremental week of {incremental:,} on 12 weeks …", file=sys.stderr, flush=True
         )
-        runs.append(_child("bench.weekly", "incremental", str(incremental), str(workdir)))
+        runs.append(_weekly_child("incremental", incremental, workdir))
     explained = []
     probe = max((n for n in sizes if n <= 100_000), default=None)
     if probe:
@@ -214,6 +214,16 @@ def weekly_section(workdir: Path) -> dict[str, object]:
     if pg:
         explained.append(_postgres_week(pg, probe or 100_000, workdir))
     return {"runs": runs, "explain": explained}
+
+
+def _weekly_child(scenario: str, n: int, workdir: Path) -> dict[str, object]:
+    """One weekly scenario; a failure (out of memory, a crash) is recorded, not fatal, so the
+    other sizes still get measured and the table says what broke."""
+    try:
+        return _child("bench.weekly", scenario, str(n), str(workdir))
+    except subprocess.CalledProcessError as exc:
+        tail = (exc.stderr or "").strip().splitlines()[-3:]
+        return {"scenario": scenario, "complaints": n, "error": " / ".join(tail) or str(exc)}
 
 
 def _postgres_week(admin_url: str, n: int, workdir: Path) -> dict[str, object]:
@@ -267,6 +277,9 @@ def weekly_markdown(weekly: dict[str, object]) -> list[str]:
     ]
     alone: dict[int, float] = {}
     for r in runs:
+        if "error" in r:
+            lines.append(f"| {r['scenario']} | {r['complaints']:,} | failed: {r['error']} |||||")
+            continue
         st = r["stages"]
         label = r["scenario"]
         if label == "incremental":
@@ -279,7 +292,7 @@ def weekly_markdown(weekly: dict[str, object]) -> list[str]:
             f"{r['peak_rss_mib']} MiB |"
         )
     for r in runs:
-        if r["scenario"] == "incremental" and r["complaints"] in alone:
+        if r["scenario"] == "incremental" and "error" not in r and r["complaints"] in alone:
             ratio = r["seconds"] / alone[r["complaints"]]
             lines += [
                 "",
