@@ -106,3 +106,27 @@ def test_report_render_missing_templates_is_a_clear_error(taxonomy, tmp_path):
 
     with pytest.raises(ReportError, match=r"no report\.html\.j2 here"):
         render_report(_context(taxonomy, totals=[1] * 12), tmp_path / "x.pdf", templates=tmp_path)
+
+
+def test_report_render_pdf_is_as_readable_as_the_umask_allows_and_stale_parts_go(
+    taxonomy, tmp_path
+):
+    """mkstemp makes owner-only files; a report is shared, so it gets the umask's mode. A .part
+    file a killed render left long ago is removed; a recent one may be a render under way."""
+    import os
+    import time
+
+    out = tmp_path / "r.pdf"
+    old = tmp_path / ".r.pdf.killed.part"
+    recent = tmp_path / ".r.pdf.running.part"
+    for leftover in (old, recent):
+        leftover.write_bytes(b"%PDF-half")
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    mask = os.umask(0o022)
+    try:
+        render_report(_context(taxonomy, totals=[1] * 12), out, templates=templates_dir())
+    finally:
+        os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o644
+    assert not old.exists() and recent.exists()

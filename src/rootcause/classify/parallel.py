@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -34,7 +35,19 @@ def worker_count(setting: int) -> int:
     return setting if setting > 0 else min(_MAX_AUTO, available_cores())
 
 
+def _exit_with_parent() -> None:
+    """Runs in each worker: nothing else tells it that a killed parent will never send work
+    again, and an orphan would hold a copy of the model forever."""
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+
 def _load(path: str) -> None:
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     _loaded["model"] = Classifier(Path(path))
 
 

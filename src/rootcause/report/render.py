@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -158,6 +159,9 @@ def _capture_weasyprint_logs() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
+_STALE_PART_SECONDS = 15 * 60
+
+
 class _PendingFile:
     """A temporary file beside `out` that becomes `out` only when complete, or disappears.
 
@@ -171,8 +175,17 @@ class _PendingFile:
             out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ReportError(f"{out}: {describe_mkdir_error(out.parent, exc)}") from None
+        # Left by a killed render; a recent one may belong to a render still under way.
+        for stale in out.parent.glob(f".{out.name}.*.part"):
+            with contextlib.suppress(OSError):
+                if time.time() - stale.stat().st_mtime > _STALE_PART_SECONDS:
+                    stale.unlink()
         try:
             fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+            # mkstemp makes the file owner-only; a report is as readable as any file written here
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)
         except OSError as exc:
             raise self._error(exc) from None
         os.close(fd)
