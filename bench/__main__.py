@@ -264,8 +264,9 @@ def weekly_markdown(weekly: dict[str, object]) -> list[str]:
         "",
         "Generated complaints (`bench/generate.py`: 30 kinds of problem, six channels), all in "
         "week 2026-W47, into SQLite. Each stage is the CLI command a scheduler runs, in a fresh "
-        "process: its time includes starting Python and loading models, its peak memory is its "
-        "own resident set. Cells: wall time · complaints/s · peak RSS. *Incremental* is the same "
+        "process: its time includes starting Python and loading models, its peak memory is the "
+        "resident set of its process tree (classify's predict workers included), sampled every "
+        "0.2 s. Cells: wall time · complaints/s · peak RSS. *Incremental* is the same "
         "new week loaded into a database already holding 12 earlier weeks of the same size, "
         "classified and mined: only the new week is classified and embedded, the window's other "
         "vectors come from the cache, and the topic model is refitted on a sample of the window "
