@@ -4,6 +4,7 @@ SQLite file), so a killed run never leaves it behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -99,28 +100,17 @@ def test_two_runs_at_once_one_stops_clearly_and_the_database_ends_as_after_one(
     assert "--wait" in lines[0]
 
     if db_url.startswith("sqlite"):
-        reference = f"sqlite:///{tmp_path / 'reference.db'}"
-        _demo_database(reference, tmp_path)
-        env = {**cli_env, "ROOTCAUSE_DATABASE_URL": reference}
-        subprocess.run(
-            [sys.executable, "-m", "rootcause.cli", "run", "--week", WEEK], env=env, check=True,
-            capture_output=True,
-        )  # fmt: skip
-        assert _snapshot(db_url) == _snapshot(reference)
+        twin = contextlib.nullcontext(f"sqlite:///{tmp_path / 'reference.db'}")
     else:
         assert PG_URL
-        gen = _pg_database()
-        reference = next(gen)
-        try:
-            _demo_database(reference, tmp_path)
-            env = {**cli_env, "ROOTCAUSE_DATABASE_URL": reference}
-            subprocess.run(
-                [sys.executable, "-m", "rootcause.cli", "run", "--week", WEEK], env=env,
-                check=True, capture_output=True,
-            )  # fmt: skip
-            assert _snapshot(db_url) == _snapshot(reference)
-        finally:
-            gen.close()
+        twin = contextlib.contextmanager(_pg_database)()
+    with twin as reference:  # the same data, run once, alone
+        _demo_database(reference, tmp_path)
+        subprocess.run(
+            [sys.executable, "-m", "rootcause.cli", "run", "--week", WEEK],
+            env={**cli_env, "ROOTCAUSE_DATABASE_URL": reference}, check=True, capture_output=True,
+        )  # fmt: skip
+        assert _snapshot(db_url) == _snapshot(reference)
 
 
 def test_run_lock_refuses_a_second_holder_until_released(engine):

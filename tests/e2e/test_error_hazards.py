@@ -22,20 +22,19 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
 from bench.generate import write_csv
 from rootcause.db import make_engine
 from rootcause.models import Classification, Complaint, IngestRun, ReportRun
+from tests import conftest
 
 PG_URL = os.environ.get("ROOTCAUSE_TEST_POSTGRES_URL")
 WEEK = "2026-W38"
@@ -127,19 +126,7 @@ class Seeded:
     pdf: Path  # the report rendered for WEEK
 
 
-@contextlib.contextmanager
-def _pg_database() -> Iterator[str]:
-    assert PG_URL
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"rootcause_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+_pg_database = contextlib.contextmanager(conftest._pg_database)  # a fresh database, dropped after
 
 
 @pytest.fixture(
