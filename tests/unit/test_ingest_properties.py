@@ -36,6 +36,9 @@ from rootcause.taxonomy import Taxonomy
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 _names = itertools.count()
 PROPERTY_SETTINGS = hypothesis.settings(
+    # The same examples on every run, so CI cannot turn red by chance. To explore, turn this
+    # off locally and pin whatever fails as an @example (as below).
+    derandomize=True,
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
@@ -132,6 +135,7 @@ arbitrary_bytes = st.one_of(
     b'{"id":"3","received_at":"2026-01-05","product":"Mobile\\u0000plan","text":"No signal."}\n'
 )
 @hypothesis.example(data=b"id,received_at,channel,text\n1,2026-01-05,x\x00y,hello there\n")
+@hypothesis.example(data=b"\r!")  # a bare carriage return in the header line
 def test_ingest_any_bytes_counts_every_row_or_raises_a_rootcause_error(
     engine, settings, taxonomy, tmp_path, data
 ):

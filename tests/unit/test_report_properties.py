@@ -214,7 +214,7 @@ def test_report_placeholder_context_reaches_every_slot(taxonomy, placeholder):
     assert any(url.startswith("img.src=data:image/svg+xml") for url in placeholder.urls)
 
 
-@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.settings(max_examples=60, deadline=None, derandomize=True)  # same examples each run
 @hypothesis.given(text=nasty_text)
 def test_report_html_skeleton_and_urls_do_not_depend_on_complaint_text(taxonomy, placeholder, text):
     """Jinja2 autoescaping must keep text from opening or closing an element or adding a URL

@@ -338,7 +338,10 @@ def _sniff(
     except StopIteration:
         raise InputError(path, "the file is empty", line=1) from None
     delimiter = _sniff_delimiter(header_line, path)
-    header = next(csv.reader([header_line], delimiter=delimiter), [])
+    try:
+        header = next(csv.reader([header_line], delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. a bare carriage return inside the header
+        raise InputError(path, f"the header is not a CSV line: {exc}", line=1) from None
     dec.take_raw()
     mapping = _mapping(header, column_map)
     _check_text_column(path, header, mapping, column_map, "column")
