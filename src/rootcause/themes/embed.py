@@ -187,12 +187,18 @@ def tfidf_svd_params(
 EMBEDDER_FIT_SAMPLE = 50_000
 
 
+def sample_rows(n: int, limit: int, seed: int) -> NDArray[np.int64] | None:
+    """Sorted rows of a seeded uniform sample of `limit` out of `n`, or None when all fit."""
+    if n <= limit:
+        return None
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=limit, replace=False)).astype(np.int64)
+
+
 def seeded_sample(items: Sequence[str], limit: int, seed: int) -> list[str]:
     """At most `limit` of `items`, the same ones for the same input and seed, in input order."""
-    if len(items) <= limit:
-        return list(items)
-    keep = np.sort(np.random.default_rng(seed).choice(len(items), size=limit, replace=False))
-    return [items[i] for i in keep]
+    keep = sample_rows(len(items), limit, seed)
+    return list(items) if keep is None else [items[i] for i in keep]
 
 
 def fit_tfidf_svd(texts: Sequence[str], params: dict[str, Any]) -> TfidfSvdEmbedder:

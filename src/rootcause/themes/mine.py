@@ -31,6 +31,7 @@ from rootcause.themes.embed import (
     fit_tfidf_svd,
     from_bytes,
     load_sentence_transformer,
+    sample_rows,
     seeded_sample,
     tfidf_svd_params,
     to_bytes,
@@ -39,7 +40,6 @@ from rootcause.themes.model import (
     FittedModel,
     TopicFit,
     extend_fit,
-    fit_sample,
     fit_topic_model,
     merge_topics,
 )
@@ -113,7 +113,8 @@ def mine_themes(
     unique, first, inverse, weights = _deduplicate(texts)
     del texts
     unique_vectors = vectors[first]
-    sample = fit_sample(len(unique), cfg.fit_sample, cfg.seed)
+    # The topic model learns from a seeded sample past fit_sample; the rest is assigned.
+    sample = sample_rows(len(unique), cfg.fit_sample, cfg.seed)
     docs = unique if sample is None else [unique[i] for i in sample]
     # Labels ignore this window's names and boilerplate, and whatever the embedder ignores.
     stop_words = stop_words_for(docs, cfg.stop_words)

@@ -236,15 +236,6 @@ def merge_topics(fitted: FittedModel, groups: list[list[int]]) -> TopicFit:
     return summarise_fit(fitted.bertopic, fitted.embeddings, fitted.weights)
 
 
-def fit_sample(n_documents: int, limit: int, seed: int) -> NDArray[np.int64] | None:
-    """Rows (sorted) of a seeded uniform sample of `limit` distinct documents, or None when all
-    of them fit: the topic model learns themes from the sample and the rest are assigned."""
-    if n_documents <= limit:
-        return None
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n_documents, size=limit, replace=False)).astype(np.int64)
-
-
 def extend_fit(
     settings: ThemeSettings,
     fit: TopicFit,
