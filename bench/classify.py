@@ -14,6 +14,7 @@ from typing import Any
 from bench.generate import write_csv
 
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "real"
+ROUNDS = 3
 FILES = ("cfpb_complaints.csv", "twcs_customer_tweets.csv", "airline_complaint_tweets.csv")
 
 
@@ -44,19 +45,22 @@ def measure(workdir: Path) -> dict[str, Any]:
     for text in texts:
         clf.nlp.make_doc(text)
     list(clf.predict(texts[:200]))
-    start = time.perf_counter()
-    for text in texts:
-        clf.nlp.make_doc(text)
-    tokenizer_s = time.perf_counter() - start
-    start = time.perf_counter()
-    predictions = list(clf.predict(texts))
-    predict_s = time.perf_counter() - start
+    # Best of three, alternating the two, so a busy moment on the machine hits neither alone.
+    tokenizer_s = predict_s = float("inf")
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for text in texts:
+            clf.nlp.make_doc(text)
+        tokenizer_s = min(tokenizer_s, time.perf_counter() - start)
+        start = time.perf_counter()
+        predictions = list(clf.predict(texts))
+        predict_s = min(predict_s, time.perf_counter() - start)
     out: dict[str, Any] = {
         "texts": len(texts), "source": "shared/data/real" if real else "generated",
         "model_version": clf.version,
         "tokenizer_per_s": round(len(texts) / tokenizer_s),
         "predict_per_s": round(len(predictions) / predict_s),
-        "ratio": round(tokenizer_s / predict_s, 3),
+        "ratio": round(tokenizer_s / predict_s, 3), "rounds": ROUNDS,
     }  # fmt: skip
     labels = REAL / "labels_dev.csv"
     if real and labels.is_file():

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
+import spacy
 
 from rootcause.classify.nlp import (
+    RULE_SPANS,
+    CauseScores,
     add_rules,
     build_nlp,
     combine,
@@ -82,3 +86,73 @@ def test_classify_nlp_lemma_patterns_expand_to_word_forms():
     assert "was on hold" in forms and "been on held" in forms and "be on hold" in forms
     assert len(forms) == 5 * 1 * 3
     assert len(word_forms([("be", " ")] * 6, forms_of, limit=50)) == 50
+
+
+def test_classify_nlp_ruler_matches_like_spacy_span_ruler(nlp):
+    # TaxonomyRuler only drops per-document overhead; its spans must be the stock ruler's.
+    stock = spacy.blank("en")
+    ruler = stock.add_pipe(
+        "span_ruler", config={"spans_key": "rules", "phrase_matcher_attr": "LOWER"}
+    )
+    ruler.add_patterns(nlp.get_pipe("span_ruler").patterns)
+    for text in (
+        "the agent hung up on me and i was on hold for an hour",
+        "they sent me the wrong size, still no refund, closing my account",
+        "nothing to see here",
+    ):
+        ours, theirs = _run_rules(nlp, text), stock(text)
+        assert [(s.start, s.end, s.label_, s.id_) for s in ours.spans["rules"]] == [
+            (s.start, s.end, s.label_, s.id_) for s in theirs.spans["rules"]
+        ]
+        assert len(ours.spans["rules"]) > 0 or text == "nothing to see here"
+
+
+def test_classify_nlp_bow_features_score_like_spacy_extract_ngrams(taxonomy):
+    # Dropping extract_ngrams' per-document `unique` must not change the textcat's output:
+    # the same weights give the same probabilities with spaCy's own forward swapped back in.
+    # (spaCy's own forward fails on an empty document in a batch; ours must not.)
+    from spacy.ml.extract_ngrams import forward as spacy_forward
+    from spacy.training import Example
+    from thinc.api import Model
+
+    pipeline = build_nlp(taxonomy)
+    texts = ["wrong item wrong item again", "on hold for an hour", "great service", "no no no"]
+    examples = [
+        Example.from_dict(pipeline.make_doc(t), {"cats": {c: float(c == cause) for c in causes}})
+        for t, cause, causes in zip(
+            texts, ["order_mixup", "process_gap", "other", "other"],
+            [taxonomy.cause_names] * 4, strict=True,
+        )
+    ]  # fmt: skip
+    optimizer = pipeline.initialize(lambda: examples)
+    for _ in range(5):
+        pipeline.update(examples, sgd=optimizer)
+    model = pipeline.get_pipe("textcat").model
+    docs = [pipeline.make_doc(t) for t in [*texts, "a", "the the the the wrong wrong"]]
+    ours = model.predict(docs)
+    assert model.predict([pipeline.make_doc(""), *docs]).shape[0] == len(docs) + 1
+    node = next(n for n in model.walk() if n.name == "extract_ngrams")
+    model.replace_node(node, Model("extract_ngrams", spacy_forward, attrs=dict(node.attrs)))
+    theirs = model.predict(docs)
+    assert np.allclose(ours, theirs, atol=1e-5)
+    assert ours[0].argmax() != ours[2].argmax()  # trained: the scores differ by text
+
+
+def test_classify_nlp_batched_scores_equal_combine(taxonomy):
+    pipeline = build_nlp(taxonomy)
+    add_rules(pipeline, taxonomy)
+    scorer = CauseScores(rule_weight=1.5, temperature=0.8)
+    texts = ["they sent me the wrong size and the wrong colour", "on hold for an hour", "fine"]
+    docs = [pipeline.get_pipe("span_ruler")(pipeline.make_doc(t)) for t in texts]
+    raw = [{"agent_error": 0.1, "order_mixup": 0.2, "process_gap": 0.3, "other": 0.4}] * 3
+    for doc, cats in zip(docs, raw, strict=True):
+        doc.cats = dict(cats)
+    expected = [
+        combine(cats, rule_counts(doc), rule_weight=1.5, temperature=0.8)
+        for doc, cats in zip(docs, raw, strict=True)
+    ]
+    scored = list(scorer.pipe(docs, batch_size=2))
+    for doc, want in zip(scored, expected, strict=True):
+        assert doc.cats == pytest.approx(want, abs=1e-12)
+        assert doc.user_data[RULE_SPANS] == rule_spans(doc)
+    assert scored[0].cats["order_mixup"] > scored[2].cats["order_mixup"]

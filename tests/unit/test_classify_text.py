@@ -44,3 +44,12 @@ def test_classify_text_blanks_handles_and_links():
     out = model_text(text)
     assert len(out) == len(text)
     assert " ".join(out.split()) == "on hold for an hour fail"
+
+
+def test_classify_text_sign_off_found_after_a_long_narrative():
+    # The sign-off search looks only at the tail; a long body must not hide it, and the word
+    # boundary before the tail must still count ("nothanks" is not a sign-off).
+    body = "The statement listed a charge I never made. " * 40
+    out = model_text(body + "Kind regards,\nJo Bloggs")
+    assert out.rstrip().endswith("never made.")
+    assert model_text(body + "nothanks").rstrip().endswith("nothanks")

@@ -10,20 +10,26 @@ It writes `doc.cats`; the matched spans stay in `doc.spans["rules"]` as evidence
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.ml.models.textcat import build_bow_text_classifier_v3
+from spacy.pipeline import SpanRuler
+from spacy.tokens import Doc, Span
+from spacy.util import registry
+from thinc.api import Model
 
 from rootcause.taxonomy import Taxonomy
 
 RULES_KEY = "rules"
+RULE_SPANS = "rule_spans"  # doc.user_data key: the deduplicated rule spans, found once
+BOW_ARCHITECTURE = "rootcause.TextCatBOW.v1"
 RULER = "span_ruler"
 MAX_FORMS = 400  # spellings kept per lemma pattern; a handful of verbs gives a few dozen
 CHURN_LABEL = "churn"
-TEXTCAT_SCORES = "textcat_scores"  # doc.user_data key: the classifier's own probabilities
 
 
 def word_forms(
@@ -77,15 +83,85 @@ def add_rules(nlp: Language, taxonomy: Taxonomy) -> None:
     nlp.get_pipe(RULER).add_patterns(patterns)  # type: ignore[attr-defined]
 
 
+class TaxonomyRuler(SpanRuler):
+    """spaCy's span ruler, matching the way our phrase-only rules need.
+
+    The stock `match` also calls the token matcher on every document; with no token patterns it
+    warns each time, and `match` silences that warning per document. Together that was a tenth
+    of predict's time, for nothing. Token patterns, if ever added, are still matched.
+    """
+
+    def match(self, doc: Doc) -> list[Span]:
+        found = list(self.phrase_matcher(doc))
+        if len(self.matcher):
+            found += self.matcher(doc)
+        ids = self._match_label_id_map
+        spans = {
+            Span(doc, start, end, label=ids[key]["label"], span_id=ids[key]["id"])
+            for key, start, end in found
+            if start != end
+        }
+        return sorted(spans)
+
+
+@Language.factory(
+    "rootcause_rules",
+    default_config={"spans_key": RULES_KEY, "phrase_matcher_attr": "LOWER", "validate": True},
+)
+def make_taxonomy_ruler(
+    nlp: Language, name: str, spans_key: str, phrase_matcher_attr: str, validate: bool
+) -> TaxonomyRuler:
+    return TaxonomyRuler(
+        nlp, name, spans_key=spans_key, phrase_matcher_attr=phrase_matcher_attr, validate=validate
+    )
+
+
+def _ngram_features(model: Model[Any, Any], docs: list[Doc], is_train: bool) -> tuple[Any, Any]:
+    """spaCy's `extract_ngrams` without its per-document `unique`: a repeated n-gram is sent
+    twice with count 1 instead of once with count 2. The sparse linear layer after it sums
+    weight x count, so scores and gradients are the same, and the `unique` call had cost as
+    much as the classifier itself. An empty document gives no keys (spaCy's own fails on it)."""
+    ops = model.ops
+    attr, size = model.attrs["attr"], model.attrs["ngram_size"]
+    keys, lengths = [], []
+    for doc in docs:
+        unigrams: Any = doc.to_array([attr])  # numpy: spaCy wraps this layer in `with_cpu`
+        grams = [unigrams]
+        if unigrams.shape[0]:
+            grams += [ops.ngrams(n, unigrams) for n in range(2, size + 1)]
+        doc_keys = ops.xp.concatenate(grams)
+        keys.append(doc_keys)
+        lengths.append(doc_keys.shape[0])
+    batch_keys = ops.xp.concatenate(keys) if keys else ops.xp.zeros((0,), dtype="uint64")
+    vals = ops.xp.ones((batch_keys.shape[0],), dtype="f")
+    return (batch_keys, vals, ops.asarray(lengths, dtype="int32")), lambda d_out: []
+
+
+def build_bow_textcat(
+    exclusive_classes: bool,
+    ngram_size: int,
+    no_output_layer: bool,
+    length: int = 262144,
+    nO: int | None = None,  # noqa: N803  (spaCy passes the output width by this name)
+) -> Model[list[Doc], Any]:
+    """spaCy's TextCatBOW.v3 with the n-gram step of `_ngram_features`; same weights, layout
+    and training, so a model trained with either scores the same."""
+    model = build_bow_text_classifier_v3(exclusive_classes, ngram_size, no_output_layer, length, nO)
+    stock = next(node for node in model.walk() if node.name == "extract_ngrams")
+    model.replace_node(stock, Model("extract_ngrams", _ngram_features, attrs=dict(stock.attrs)))
+    return model
+
+
+registry.architectures.register(BOW_ARCHITECTURE, func=build_bow_textcat)
+
+
 def build_nlp(taxonomy: Taxonomy, *, ngram_size: int = 2) -> Language:
     """A fresh, untrained pipeline: a phrase ruler for the taxonomy's rules, then the textcat.
     `nlp.initialize()` clears the ruler, so rules are added after it (`add_rules`)."""
     nlp = spacy.blank("en")
-    nlp.add_pipe("span_ruler", name=RULER, config={
-        "spans_key": RULES_KEY, "validate": True, "phrase_matcher_attr": "LOWER",
-    })  # fmt: skip
+    nlp.add_pipe("rootcause_rules", name=RULER)
     textcat = nlp.add_pipe("textcat", config={"model": {
-        "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True,
+        "@architectures": BOW_ARCHITECTURE, "exclusive_classes": True,
         "ngram_size": ngram_size, "no_output_layer": False,
     }})  # fmt: skip
     for cause in taxonomy.cause_names:
@@ -128,23 +204,49 @@ def rule_counts(doc: Doc) -> dict[str, int]:
 
 
 class CauseScores:
-    """Pipeline component: keep the classifier's probabilities, write calibrated cause scores."""
+    """Pipeline component: calibrated cause scores from the classifier's and the rules' votes.
+
+    Scores a batch at once with numpy (the same arithmetic as `combine`, which stays the
+    reference), and leaves the deduplicated rule spans in `doc.user_data[RULE_SPANS]` so the
+    evidence step does not find them again.
+    """
 
     def __init__(self, rule_weight: float, temperature: float) -> None:
         self.rule_weight = rule_weight
         self.temperature = temperature
 
     def __call__(self, doc: Doc) -> Doc:
-        raw = dict(doc.cats)
-        doc.user_data[TEXTCAT_SCORES] = raw
-        doc.cats = combine(
-            raw, rule_counts(doc), rule_weight=self.rule_weight, temperature=self.temperature
-        )
-        return doc
+        return next(iter(self.pipe([doc])))
 
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterable[Doc]:
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        batch: list[Doc] = []
         for doc in docs:
-            yield self(doc)
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._score(batch)
+                batch = []
+        yield from self._score(batch)
+
+    def _score(self, docs: list[Doc]) -> list[Doc]:
+        if not docs:
+            return docs
+        causes = list(docs[0].cats)
+        column = {c: i for i, c in enumerate(causes)}
+        probs = np.array([[doc.cats[c] for c in causes] for doc in docs], dtype="float64")
+        matches = np.zeros_like(probs)
+        for row, doc in enumerate(docs):
+            spans = rule_spans(doc)
+            doc.user_data[RULE_SPANS] = spans
+            for span in spans:
+                if span.label_ in column:
+                    matches[row, column[span.label_]] += 1
+        logits = np.log(np.maximum(probs, 1e-9)) + self.rule_weight * np.minimum(matches, 2)
+        logits /= self.temperature
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        scores = exp / exp.sum(axis=1, keepdims=True)
+        for doc, row in zip(docs, scores.tolist(), strict=True):
+            doc.cats = dict(zip(causes, row, strict=True))
+        return docs
 
 
 @Language.factory(
