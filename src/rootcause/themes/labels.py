@@ -18,6 +18,7 @@ size sent") scores a little lower because phrases are rarer than their words. So
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,46 @@ class TopicWords:
     keywords: tuple[str, ...]
 
 
+@cache
+def _vectorizer_class() -> type:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    class ThemeVectorizer(CountVectorizer):  # type: ignore[misc]
+        """A CountVectorizer that builds its feature names once per fit: BERTopic and the
+        labeller both ask for them, and each build of a 1-3-gram vocabulary took a third of a
+        second at 10k complaints."""
+
+        def get_feature_names_out(self, input_features: Any = None) -> Any:
+            names = getattr(self, "_names", None)
+            if names is None or names[0] is not self.vocabulary_:
+                names = (self.vocabulary_, super().get_feature_names_out(input_features))
+                self._names = names
+            return names[1]
+
+        def build_analyzer(self) -> Any:
+            """sklearn's word analyzer, same output in the same order, with the n-grams built
+            by `zip` instead of slicing: every document is analysed two or three times per fit,
+            and the stock n-gram loop was a fifth of the fit. Any other setup gets sklearn's."""
+            stock = (self.analyzer, self.input, self.tokenizer, self.strip_accents)
+            if stock != ("word", "content", None, None) or re.compile(self.token_pattern).groups:
+                return super().build_analyzer()
+            preprocess = self.build_preprocessor()
+            findall = re.compile(self.token_pattern).findall
+            stop = frozenset(self.get_stop_words() or ())
+            low, high = self.ngram_range
+
+            def analyse(doc: str) -> list[str]:
+                words = [w for w in findall(preprocess(doc)) if w not in stop]
+                grams = list(words) if low == 1 else []
+                for n in range(max(2, low), min(high, len(words)) + 1):
+                    grams += map(" ".join, zip(*(words[i:] for i in range(n)), strict=False))
+                return grams
+
+            return analyse
+
+    return ThemeVectorizer
+
+
 def build_vectorizer(stop_words: Iterable[str], preprocessor: Any = None) -> Any:
     """The CountVectorizer BERTopic runs per theme: 1-3-grams without stop words.
 
@@ -51,9 +92,7 @@ def build_vectorizer(stop_words: Iterable[str], preprocessor: Any = None) -> Any
     min_df stays 1 because BERTopic feeds it one concatenated document per theme, so a
     document frequency would count themes, not complaints.
     """
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    return CountVectorizer(
+    return _vectorizer_class()(
         preprocessor=preprocessor,
         token_pattern=TOKEN_PATTERN,
         stop_words=sorted(stop_words),

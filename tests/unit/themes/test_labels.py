@@ -94,3 +94,33 @@ def test_labels_fall_back_to_two_keywords_when_no_phrase_is_strong():
     )
     assert choose_label([], [], {}) == UNLABELLED
     assert choose_label([("w u", 1.0)], [], {}) == UNLABELLED  # chat shorthand is no name
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 3), (2, 3), (1, 1)])
+def test_labels_vectorizer_analyses_like_sklearn(ngram_range):
+    # The faster analyzer must give sklearn's n-grams, in sklearn's order, stop words removed
+    # before pairing, for raw and for preprocessed input.
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts = [t for name in sorted(THEMES) for t in texts_for(name, 5)]
+    texts += ["", "a", "The the THE", "won't-stop e-mail don’t 42 x2 café crème"]
+    for preprocessor in (None, Preprocessor(frozenset())):
+        ours = build_vectorizer({"the", "a", "my"}, preprocessor).set_params(
+            ngram_range=ngram_range
+        )
+        stock = CountVectorizer(**ours.get_params())
+        analyse, reference = ours.build_analyzer(), stock.build_analyzer()
+        for text in texts:
+            assert analyse(text) == reference(text), text
+    assert len(analyse(texts[0])) > 0
+
+
+def test_labels_vectorizer_feature_names_follow_each_fit():
+    vectorizer = build_vectorizer(set())
+    vectorizer.fit(["late parcel", "late parcel again"])
+    first = vectorizer.get_feature_names_out()
+    assert vectorizer.get_feature_names_out() is first  # built once per fit
+    vectorizer.fit(["wrong size sent"])
+    assert list(vectorizer.get_feature_names_out()) == [
+        "sent", "size", "size sent", "wrong", "wrong size", "wrong size sent",
+    ]  # fmt: skip
