@@ -64,15 +64,17 @@ def _pg_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgres", marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(not PG_URL, reason="ROOTCAUSE_TEST_POSTGRES_URL not set"),
-        ]),
-    ]
-)  # fmt: skip
+# Both databases a database test runs on; PostgreSQL only when CI (or you) gives a server.
+DATABASES = [
+    "sqlite",
+    pytest.param("postgres", marks=[
+        pytest.mark.postgres,
+        pytest.mark.skipif(not PG_URL, reason="ROOTCAUSE_TEST_POSTGRES_URL not set"),
+    ]),
+]  # fmt: skip
+
+
+@pytest.fixture(params=DATABASES)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'rootcause.db'}"

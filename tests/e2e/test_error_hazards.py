@@ -36,7 +36,6 @@ from rootcause.db import make_engine
 from rootcause.models import Classification, Complaint, IngestRun, ReportRun
 from tests import conftest
 
-PG_URL = os.environ.get("ROOTCAUSE_TEST_POSTGRES_URL")
 WEEK = "2026-W38"
 TABLES: tuple[type[SQLModel], ...] = (Complaint, Classification, ReportRun, IngestRun)
 PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
@@ -129,16 +128,7 @@ class Seeded:
 _pg_database = contextlib.contextmanager(conftest._pg_database)  # a fresh database, dropped after
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        "sqlite",
-        pytest.param("postgres", marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(not PG_URL, reason="ROOTCAUSE_TEST_POSTGRES_URL not set"),
-        ]),
-    ],
-)  # fmt: skip
+@pytest.fixture(scope="module", params=conftest.DATABASES)
 def seeded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Seeded]:
