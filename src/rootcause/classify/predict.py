@@ -105,7 +105,7 @@ class Classifier:
             if span.label_ != cause and span.label_ not in secondary:
                 secondary.append(span.label_)
         weights = self.lexicon.get(cause, {})
-        words = {w for w in LEXICON_WORD.findall(text) if w in weights}
+        words = weights.keys() & set(LEXICON_WORD.findall(text.lower()))
         for word in sorted(words, key=lambda w: (-weights[w], w))[:3]:
             evidence.append(
                 {"kind": "token", "cause": cause, "text": word, "weight": weights[word]}

@@ -254,7 +254,7 @@ def train_classifier(
     nlp = build_nlp(taxonomy, ngram_size=config.ngram_size)
     train_examples = [
         Example.from_dict(
-            nlp.make_doc(ex.text.lower()), {"cats": {c: float(c == ex.cause) for c in causes}}
+            nlp.make_doc(ex.text), {"cats": {c: float(c == ex.cause) for c in causes}}
         )
         for ex in train
     ]
