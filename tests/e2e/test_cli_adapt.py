@@ -10,7 +10,9 @@ from rootcause.resources import training_dir
 from tests.e2e.cli import run_cli
 
 
-def _small_team_data(tmp_path, taxonomy, per_cause=60):
+# 200 per cause: the length-scaled BOW features learn slowly, and from 60 per cause twelve epochs
+# left the scores near uniform.
+def _small_team_data(tmp_path, taxonomy, per_cause=200):
     rows: dict[str, list[str]] = {}
     for ex in read_dir(training_dir(), taxonomy.cause_names):
         if len(rows.setdefault(ex.cause, [])) < per_cause:
@@ -31,12 +33,12 @@ def test_adapt_learns_from_the_database_and_saves_a_new_model(env, tmp_path, tax
     summary = json.loads(result.out)
     assert summary["read"] > 1000
     # Capped at one pseudo-label per team example of the same cause.
-    assert 0 < sum(summary["pseudo_labels"].values()) <= 4 * 60
-    assert all(n <= 60 for n in summary["pseudo_labels"].values())
+    assert 0 < sum(summary["pseudo_labels"].values()) <= 4 * 200
+    assert all(n <= 200 for n in summary["pseudo_labels"].values())
     report = summary["report"]
-    # Pseudo-labels only train; dev and test stay team-written (10% + 10% of 240).
-    assert report["examples"]["dev"] + report["examples"]["test"] == 48
-    assert report["examples"]["train"] == 192 + sum(summary["pseudo_labels"].values())
+    # Pseudo-labels only train; dev and test stay team-written (10% + 10% of 800).
+    assert report["examples"]["dev"] + report["examples"]["test"] == 160
+    assert report["examples"]["train"] == 640 + sum(summary["pseudo_labels"].values())
     adapted = Classifier(out)
     assert adapted.version == report["version"] != Classifier().version
     [pred] = adapted.predict(["You sent me the wrong size and two items were missing."])

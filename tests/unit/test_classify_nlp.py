@@ -128,14 +128,35 @@ def test_classify_nlp_bow_features_score_like_spacy_extract_ngrams(taxonomy):
     for _ in range(5):
         pipeline.update(examples, sgd=optimizer)
     model = pipeline.get_pipe("textcat").model
+    node = next(n for n in model.walk() if n.name == "extract_ngrams")
+    node.attrs["normalize"] = False  # the length scaling is ours; spaCy's forward has none
     docs = [pipeline.make_doc(t) for t in [*texts, "a", "the the the the wrong wrong"]]
     ours = model.predict(docs)
     assert model.predict([pipeline.make_doc(""), *docs]).shape[0] == len(docs) + 1
-    node = next(n for n in model.walk() if n.name == "extract_ngrams")
     model.replace_node(node, Model("extract_ngrams", spacy_forward, attrs=dict(node.attrs)))
     theirs = model.predict(docs)
     assert np.allclose(ours, theirs, atol=1e-5)
     assert ours[0].argmax() != ours[2].argmax()  # trained: the scores differ by text
+
+
+def test_classify_nlp_bow_features_fold_case_and_scale_by_length(taxonomy):
+    # Case is folded per word (the text is fed as written), and each document's n-gram
+    # counts are scaled by 1/sqrt(its number of n-grams), so a long text does not win on
+    # length alone.
+    pipeline = build_nlp(taxonomy)
+    model = pipeline.get_pipe("textcat").model
+    node = next(n for n in model.walk() if n.name == "extract_ngrams")
+    docs = [pipeline.make_doc(t) for t in ["Wrong ITEM", "wrong item", "", "on hold for an hour"]]
+    (keys, vals, lengths), _ = node(docs, is_train=False)
+    assert lengths.tolist() == [3, 3, 0, 9]  # unigrams + bigrams
+    assert keys[:3].tolist() == keys[3:6].tolist()
+    assert np.allclose(vals[:6], 1 / np.sqrt(3)) and np.allclose(vals[6:], 1 / 3)
+    # The model saved before the scaling (architecture v1) loads and keeps unscaled counts.
+    from spacy.util import registry
+
+    old = registry.architectures.get("rootcause.TextCatBOW.v1")(True, 2, False, nO=4)
+    old_node = next(n for n in old.walk() if n.name == "extract_ngrams")
+    assert np.allclose(old_node(docs, is_train=False)[0][1], 1.0)
 
 
 def test_classify_nlp_batched_scores_equal_combine(taxonomy):

@@ -276,7 +276,7 @@ def train_classifier(
         return m["macro_f1"], m["accuracy"]
 
     weight = max(config.rule_weights, key=lambda w: (dev_quality(w), -w))
-    temps = [round(0.5 + 0.1 * i, 2) for i in range(26)]
+    temps = [round(0.1 + 0.05 * i, 2) for i in range(59)]
     temperature = min(temps, key=lambda t: _nll(_predict(dev_scored, weight, t), dev_gold))
     dev_scores = _predict(dev_scored, weight, temperature)
     threshold = _review_threshold(dev_scores, dev_gold, config.review_precision)
