@@ -4,7 +4,7 @@ Greetings and sign-offs ("Hi team", "Many thanks, Jo", "Sent from my iPhone") ca
 a bag-of-words model learns them from whichever class happens to use them most (in our data:
 praise, filed under `other`). They are replaced by spaces of the same length, so every character
 offset in the evidence still points into the complaint as written. Case is kept: the classifier
-folds it per word (`nlp.build_bow_textcat`), which is cheaper than tokenizing lower-cased text.
+folds it per word (`nlp.bow_textcat`), which is cheaper than tokenizing lower-cased text.
 """
 
 from __future__ import annotations
