@@ -20,12 +20,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from rootcause.themes.text import NEGATIONS, TOKEN_PATTERN
 
@@ -48,21 +49,11 @@ def _vectorizer_class() -> type:
     from sklearn.feature_extraction.text import CountVectorizer
 
     class ThemeVectorizer(CountVectorizer):  # type: ignore[misc]
-        """A CountVectorizer that builds its feature names once per fit: BERTopic and the
-        labeller both ask for them, and each build of a 1-3-gram vocabulary took a third of a
-        second at 10k complaints."""
-
-        def get_feature_names_out(self, input_features: Any = None) -> Any:
-            names = getattr(self, "_names", None)
-            if names is None or names[0] is not self.vocabulary_:
-                names = (self.vocabulary_, super().get_feature_names_out(input_features))
-                self._names = names
-            return names[1]
+        """A CountVectorizer whose word analyzer builds n-grams with `zip` instead of slicing
+        (sklearn's n-gram loop was a fifth of the fit); same output in the same order."""
 
         def build_analyzer(self) -> Any:
-            """sklearn's word analyzer, same output in the same order, with the n-grams built
-            by `zip` instead of slicing: every document is analysed two or three times per fit,
-            and the stock n-gram loop was a fifth of the fit. Any other setup gets sklearn's."""
+            """sklearn's analyzer for any setup other than words of plain content."""
             stock = (self.analyzer, self.input, self.tokenizer, self.strip_accents)
             if stock != ("word", "content", None, None) or re.compile(self.token_pattern).groups:
                 return super().build_analyzer()
@@ -84,13 +75,11 @@ def _vectorizer_class() -> type:
 
 
 def build_vectorizer(stop_words: Iterable[str], preprocessor: Any = None) -> Any:
-    """The CountVectorizer BERTopic runs per theme: 1-3-grams without stop words.
+    """The vectorizer handed to BERTopic, whose analyzer (1-3-grams without stop words) is
+    what `count_terms` runs over each document once.
 
     `preprocessor` is None for text already cleaned (what the model passes), or a
     `text.Preprocessor` to clean raw complaints on the fly.
-
-    min_df stays 1 because BERTopic feeds it one concatenated document per theme, so a
-    document frequency would count themes, not complaints.
     """
     return _vectorizer_class()(
         preprocessor=preprocessor,
@@ -216,45 +205,78 @@ def describe_topic(
     return TopicWords(label=choose_label(pool, keywords, word_scores), keywords=keywords)
 
 
-def term_support(
-    documents: Sequence[str], topics: Sequence[int], terms: Iterable[str], vectorizer: Any
-) -> dict[tuple[int, str], int]:
-    """How many documents of each topic contain each term, counted with `vectorizer`'s analyzer."""
-    from sklearn.feature_extraction.text import CountVectorizer
+class _Index(dict[str, int]):
+    """Term -> column, a new term taking the next column."""
 
-    vocabulary = sorted(set(terms))
-    if not vocabulary or not documents:
-        return {}
-    counter = CountVectorizer(
-        analyzer=vectorizer.build_analyzer(), vocabulary=vocabulary, binary=True
+    def __missing__(self, term: str) -> int:
+        column = self[term] = len(self)
+        return column
+
+
+@dataclass(frozen=True)
+class TermCounts:
+    """Every document analysed once: `matrix[i, j]` counts term `names[j]` in document i.
+
+    c-TF-IDF (counts per topic) and the labeller's support (documents per topic holding a
+    term) both come from it; analysing the text a second time cost a fifth of the fit.
+    Columns are in first-seen order, so nothing depends on sorting a vocabulary of every
+    1-3-gram (`top_terms` breaks ties by the term itself).
+    """
+
+    names: list[str]
+    vocabulary: dict[str, int]
+    matrix: Any  # scipy.sparse.csr_matrix, documents x terms
+
+
+def count_terms(documents: Sequence[str], analyse: Callable[[str], list[str]]) -> TermCounts:
+    """Analyse each document once (`analyse` is a vectorizer's analyzer)."""
+    from scipy.sparse import csr_matrix
+
+    index = _Index()
+    columns: list[int] = []
+    bounds = [0]
+    for document in documents:
+        columns += map(index.__getitem__, analyse(document))
+        bounds.append(len(columns))
+    matrix = csr_matrix(
+        (np.ones(len(columns), dtype=np.float64), columns, bounds),
+        shape=(len(bounds) - 1, len(index)),
     )
-    present = counter.transform(list(documents)).tocsc()
-    topic_array = np.asarray(topics)
-    out: dict[tuple[int, str], int] = {}
-    for j, term in enumerate(vocabulary):
-        rows = present.indices[present.indptr[j] : present.indptr[j + 1]]
-        for topic, n in zip(*np.unique(topic_array[rows], return_counts=True), strict=True):
-            out[(int(topic), term)] = int(n)
-    return out
+    matrix.sum_duplicates()
+    return TermCounts(names=list(index), vocabulary=dict(index), matrix=matrix)
 
 
-def class_tfidf(documents: Sequence[str], topics: Sequence[int], vectorizer: Any) -> Any:
-    """c-TF-IDF the way BERTopic computes it: one concatenated document per topic (rows in
-    sorted topic order), counted by `vectorizer` (fitted here), weighted by
-    ClassTfidfTransformer(reduce_frequent_words=True)."""
-    from bertopic.vectorizers import ClassTfidfTransformer
+def _by_topic(topics: Sequence[int], matrix: Any) -> tuple[list[int], Any]:
+    """The topics in sorted order and the rows of `matrix` summed per topic, in that order."""
+    from scipy.sparse import csr_matrix
 
-    joined: dict[int, list[str]] = {}
-    for document, topic in zip(documents, topics, strict=True):
-        joined.setdefault(int(topic), []).append(document)
-    counts = vectorizer.fit_transform([" ".join(joined[t]) for t in sorted(joined)])
-    return ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(counts)
+    ordered, row = np.unique(np.asarray(topics, dtype=np.int64), return_inverse=True)
+    n = len(row)
+    indicator = csr_matrix(
+        (np.ones(n), row.ravel(), np.arange(n + 1)), shape=(n, len(ordered))
+    ).T.tocsr()
+    return [int(t) for t in ordered], indicator @ matrix
+
+
+def class_tfidf(terms: TermCounts, topics: Sequence[int], transformer: Any = None) -> Any:
+    """c-TF-IDF as BERTopic computes it: the term counts of each topic's documents (rows in
+    sorted topic order), weighted by `transformer` (fitted here; by default
+    ClassTfidfTransformer(reduce_frequent_words=True)).
+
+    BERTopic counts one concatenated document per topic, which also makes n-grams across two
+    complaints ("...late parcel" + "wrong size..." = "parcel wrong size"); these counts do not.
+    """
+    if transformer is None:
+        from bertopic.vectorizers import ClassTfidfTransformer
+
+        transformer = ClassTfidfTransformer(reduce_frequent_words=True)
+    _, counts = _by_topic(topics, terms.matrix)
+    return transformer.fit(counts).transform(counts)
 
 
 def label_topics(
     c_tf_idf: Any,
-    vectorizer: Any,
-    documents: Sequence[str],
+    terms: TermCounts,
     topics: Sequence[int],
     *,
     top_n: int,
@@ -262,35 +284,38 @@ def label_topics(
     """Label and keywords of every topic (-1 included) from its c-TF-IDF row.
 
     Rows of `c_tf_idf` are the topics in sorted order, as BERTopic builds them. Candidates are
-    taken straight from the rows (CANDIDATES per topic, ties in vocabulary order) because
-    BERTopic's own top 30 tie on dozens of one-off phrases.
+    taken straight from the rows (CANDIDATES per topic) because BERTopic's own top 30 tie on
+    dozens of one-off phrases.
     """
-    vocabulary = vectorizer.vocabulary_
-    names = vectorizer.get_feature_names_out()
-    ordered = sorted({int(t) for t in topics})
-    candidates = {t: top_terms(c_tf_idf, names, row) for row, t in enumerate(ordered)}
-    terms = {term for found in candidates.values() for term, _ in found}
-    support = term_support(documents, topics, terms, vectorizer)
+    present = terms.matrix.copy()
+    present.data[:] = 1.0
+    ordered, support = _by_topic(topics, present)
     sizes = Counter(int(t) for t in topics)
     out: dict[int, TopicWords] = {}
     for row, topic in enumerate(ordered):
-        words = {w for term, _ in candidates[topic] for w in term.split()}
-        word_scores = {w: float(c_tf_idf[row, vocabulary[w]]) for w in words if w in vocabulary}
+        scores = c_tf_idf.getrow(row).toarray().ravel()
+        found = top_terms(scores, terms.names)
+        held = support.getrow(row).toarray().ravel()
+        words = {w for term, _ in found for w in term.split()}
+        vocabulary = terms.vocabulary
         out[topic] = describe_topic(
-            candidates[topic],
-            support={term: support.get((topic, term), 0) for term, _ in candidates[topic]},
+            found,
+            support={term: int(held[vocabulary[term]]) for term, _ in found},
             size=sizes[topic],
-            word_scores=word_scores,
+            word_scores={w: float(scores[vocabulary[w]]) for w in words if w in vocabulary},
             top_n=top_n,
         )
     return out
 
 
 def top_terms(
-    matrix: Any, terms: Sequence[str], row: int, n: int = CANDIDATES
+    scores: NDArray[np.float64], names: Sequence[str], n: int = CANDIDATES
 ) -> list[tuple[str, float]]:
-    """The n best (term, score) of one c-TF-IDF row, best first; ties by vocabulary order
-    (alphabetical for scikit-learn's vectorizers), so the result never depends on sorting luck."""
-    line = matrix.getrow(row).tocoo()
-    order = np.lexsort((line.col, -line.data))[:n]
-    return [(terms[int(line.col[i])], float(line.data[i])) for i in order if line.data[i] > 0]
+    """The n best (term, score) of one c-TF-IDF row, best first; ties by the term, so the
+    result never depends on column order or sorting luck."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > n:
+        floor = np.partition(scores[positive], len(positive) - n)[len(positive) - n]
+        positive = positive[scores[positive] >= floor]  # the n best and all that tie the last
+    ranked = sorted((-float(scores[j]), names[j]) for j in positive.tolist())[:n]
+    return [(name, -score) for score, name in ranked]

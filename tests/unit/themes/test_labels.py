@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from rootcause.themes.labels import (
@@ -11,9 +12,11 @@ from rootcause.themes.labels import (
     build_vectorizer,
     choose_label,
     class_tfidf,
+    count_terms,
     label_topics,
     mmr,
     redundancy,
+    top_terms,
 )
 from rootcause.themes.text import Preprocessor, boilerplate_sentences, stop_words_for
 from tests.unit.themes.corpus import THEMES, texts_for
@@ -31,8 +34,8 @@ def labelled() -> dict[str, tuple[str, tuple[str, ...]]]:
     vectorizer = build_vectorizer(
         stop_words_for(documents), Preprocessor(boilerplate_sentences(documents))
     )
-    matrix = class_tfidf(documents, topics, vectorizer)
-    words = label_topics(matrix, vectorizer, documents, topics, top_n=8)
+    terms = count_terms(documents, vectorizer.build_analyzer())
+    words = label_topics(class_tfidf(terms, topics), terms, topics, top_n=8)
     return {names[t]: (w.label, w.keywords) for t, w in words.items()}
 
 
@@ -115,12 +118,37 @@ def test_labels_vectorizer_analyses_like_sklearn(ngram_range):
     assert len(analyse(texts[0])) > 0
 
 
-def test_labels_vectorizer_feature_names_follow_each_fit():
+def test_labels_count_terms_per_document_like_sklearn():
+    # One analysis per document: the same counts as sklearn's CountVectorizer, and no n-gram
+    # that runs across two documents.
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    documents = ["late parcel again late", "wrong size sent", "", "parcel late"]
     vectorizer = build_vectorizer(set())
-    vectorizer.fit(["late parcel", "late parcel again"])
-    first = vectorizer.get_feature_names_out()
-    assert vectorizer.get_feature_names_out() is first  # built once per fit
-    vectorizer.fit(["wrong size sent"])
-    assert list(vectorizer.get_feature_names_out()) == [
-        "sent", "size", "size sent", "wrong", "wrong size", "wrong size sent",
+    terms = count_terms(documents, vectorizer.build_analyzer())
+    stock = CountVectorizer(**vectorizer.get_params())
+    expected = stock.fit_transform(documents).toarray()
+    order = [terms.vocabulary[name] for name in stock.get_feature_names_out()]
+    assert (terms.matrix.toarray()[:, order] == expected).all()
+    assert terms.names[terms.vocabulary["late parcel"]] == "late parcel"
+    assert "again wrong" not in terms.vocabulary and "late wrong" not in terms.vocabulary
+
+
+def test_labels_class_tfidf_rows_are_topics_in_sorted_order():
+    documents = ["refund late", "refund late again", "rude driver", "rude driver shouted"]
+    topics = [7, 7, -1, -1]
+    terms = count_terms(documents, build_vectorizer(set()).build_analyzer())
+    matrix = class_tfidf(terms, topics)
+    assert matrix.shape == (2, len(terms.names))
+    outliers, seven = matrix.toarray()
+    assert outliers[terms.vocabulary["rude driver"]] > 0 == seven[terms.vocabulary["rude"]]
+    assert seven[terms.vocabulary["refund late"]] > 0 == outliers[terms.vocabulary["refund"]]
+
+
+def test_labels_top_terms_break_ties_by_the_term():
+    scores = np.array([0.5, 0.0, 0.9, 0.5, 0.5, -0.1])
+    names = ["delta", "zero", "best", "alpha", "charlie", "negative"]
+    assert top_terms(scores, names, n=3) == [("best", 0.9), ("alpha", 0.5), ("charlie", 0.5)]
+    assert top_terms(scores, names, n=10) == [
+        ("best", 0.9), ("alpha", 0.5), ("charlie", 0.5), ("delta", 0.5),
     ]  # fmt: skip
