@@ -332,6 +332,9 @@ def classify_pending(
     starts from what is still pending. Several workers can run at once: on PostgreSQL each
     claims its batch (see `store.pending_complaints`), and on any database the primary key and
     ON CONFLICT DO NOTHING keep one verdict per complaint.
+
+    Each batch starts past the previous one's last id; when nothing is left there, one more
+    look from the start picks up what another worker claimed and then released (killed).
     """
     from contextlib import ExitStack
 
@@ -341,12 +344,16 @@ def classify_pending(
     classifier = classifier or load_classifier(settings)
     size = settings.classify.batch_size
     pool: PredictPool | None = None
-    done = review = read = 0
+    done = review = read = after = 0
     with ExitStack() as stack:
         while True:
-            batch, got = _classify_batch(engine, taxonomy, classifier, pool, size)
+            batch, got = _classify_batch(engine, taxonomy, classifier, pool, size, after)
             if not batch:
-                break
+                if after == 0:
+                    break
+                after = 0
+                continue
+            after = max(r["complaint_id"] for r in batch)
             done += got
             review += sum(r["needs_review"] for r in batch)
             read += len(batch)
@@ -361,11 +368,12 @@ def classify_pending(
 
 
 def _classify_batch(
-    engine: Engine, taxonomy: Taxonomy, classifier: Any, pool: Any, limit: int
+    engine: Engine, taxonomy: Taxonomy, classifier: Any, pool: Any, limit: int, after: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """Classify and commit one batch of pending complaints; its rows and how many were new."""
+    """Classify and commit one batch of pending complaints past id `after`; its rows and how
+    many were new."""
     with session_scope(engine) as session:
-        batch = store.pending_complaints(session=session, limit=limit)
+        batch = store.pending_complaints(session=session, limit=limit, after=after)
         if not batch:
             return [], 0
         now = utcnow()

@@ -122,8 +122,13 @@ def _copy_complaints(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     return inserted
 
 
-def pending_complaints(*, session: Session, limit: int) -> list[tuple[int, str]]:
-    """The oldest complaints without a classification: (id, redacted text).
+def pending_complaints(*, session: Session, limit: int, after: int = 0) -> list[tuple[int, str]]:
+    """The oldest complaints without a classification and with an id above `after`: (id,
+    redacted text).
+
+    `after` lets a run resume past its own last batch: from id 0, every batch would re-check
+    the whole classified history before reaching the new week (a 1.2M-complaint history made
+    classifying a 100k week 2.5 times slower).
 
     On PostgreSQL the rows are claimed with FOR UPDATE SKIP LOCKED until the transaction ends, so
     several `rootcause classify` workers (on one machine or many) take disjoint batches, and a
@@ -136,7 +141,7 @@ def pending_complaints(*, session: Session, limit: int) -> list[tuple[int, str]]
     )
     q = (
         select(col(Complaint.id), col(Complaint.text_redacted))
-        .where(~done.exists())
+        .where(col(Complaint.id) > after, ~done.exists())
         .order_by(col(Complaint.id))
         .limit(limit)
     )

@@ -42,3 +42,29 @@ def test_classify_with_two_workers_stores_what_one_process_predicts(engine, sett
         i: (p.cause, p.confidence, p.needs_review, p.evidence)
         for i, p in zip(ids, alone, strict=True)
     } == stored
+
+
+def test_classify_goes_back_for_a_released_batch(engine, settings, taxonomy):
+    # Batches start past the last one; a complaint behind that point that becomes pending
+    # again (another worker's claim released when it was killed) is still classified.
+    load_demo(engine, settings, taxonomy)
+    small = settings.classify.model_copy(update={"batch_size": 100, "processes": 1})
+    released: list[int] = []
+
+    def release_first(_: int) -> None:
+        if released:
+            return
+        with Session(engine) as session:
+            first = session.scalars(select(Classification).order_by(Classification.complaint_id))
+            row = first.first()
+            released.append(row.complaint_id)
+            session.delete(row)
+            session.commit()
+
+    outcome = classify_pending(
+        engine, settings.model_copy(update={"classify": small}), taxonomy, on_batch=release_first
+    )
+    with Session(engine) as session:
+        total = len(session.scalars(select(Complaint.id)).all())
+    assert released and released[0] in _verdicts(engine)
+    assert len(_verdicts(engine)) == total == outcome.read - 1 > 200

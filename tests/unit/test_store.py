@@ -82,3 +82,13 @@ def test_store_insert_complaints_counts_new_rows_and_first_of_a_clash_wins(engin
         "d": "new",
     }
     assert all(c.received_at == WHEN and c.ingested_at == WHEN for c in stored.values())
+
+
+def test_store_pending_complaints_start_past_an_id(engine):
+    with session_scope(engine) as session:
+        session.add_all([_complaint(n, f"text {n}") for n in range(5)])
+    with session_scope(engine) as session:
+        first = store.pending_complaints(session=session, limit=2)
+        rest = store.pending_complaints(session=session, limit=10, after=first[-1][0])
+    assert [t for _, t in first] == ["text 0", "text 1"]
+    assert [t for _, t in rest] == ["text 2", "text 3", "text 4"]
