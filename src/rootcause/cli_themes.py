@@ -50,13 +50,12 @@ def themes(
     if ctx.invoked_subcommand is not None:
         return
     from rootcause.pipeline import open_database, resolve_week
-    from rootcause.themes import mine_themes, week_summary
+    from rootcause.themes import mine_themes, week_summary, window_mined
 
     settings = settings_from(ctx)
     engine = open_database(settings)
     iso = resolve_week(engine, week)
-    summary = week_summary(engine, settings, iso)
-    if refit or refit_embedder or not summary.mined:
+    if refit or refit_embedder or not window_mined(engine, settings, iso):
         from rootcause.runlock import run_lock
 
         with run_lock(engine):
@@ -68,7 +67,7 @@ def themes(
             f"{run.timings.get('total', 0.0):.1f} s",
             err=True,
         )
-        summary = week_summary(engine, settings, iso)
+    summary = week_summary(engine, settings, iso)
     if as_json:
         echo_json(summary.as_dict())
         return

@@ -28,6 +28,7 @@ from rootcause.themes.summary import (
     themes_by_cause,
     week_summary,
     week_themes,
+    window_mined,
 )
 
 __all__ = [
@@ -47,4 +48,5 @@ __all__ = [
     "themes_by_cause",
     "week_summary",
     "week_themes",
+    "window_mined",
 ]

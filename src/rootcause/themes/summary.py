@@ -98,6 +98,14 @@ class ThemeDetail:
     row: ThemeRow | None
 
 
+def window_mined(engine: Engine, settings: Settings, week: IsoWeek) -> bool:
+    """Whether the window ending at `week` is mined as it stands (`WeekThemes.mined`), without
+    building the summary: at a million complaints that took as long as a third of a mining."""
+    weeks = [str(w) for w in week.window(settings.themes.window_weeks)]
+    with session_scope(engine) as session:
+        return queries.window_is_mined(session=session, week=str(week), weeks=weeks)
+
+
 def week_summary(engine: Engine, settings: Settings, week: IsoWeek) -> WeekThemes:
     """Every theme with complaints in the window ending at `week`, busiest this week first."""
     cfg = settings.themes

@@ -23,6 +23,7 @@ from rootcause.themes import (
     rename_theme,
     theme_detail,
     week_summary,
+    window_mined,
 )
 from rootcause.themes import queries as theme_queries
 from tests.unit.themes.corpus import THEMES, add_complaints, texts_for, weekly_corpus
@@ -223,6 +224,7 @@ def test_mine_summary_reads_back_the_stored_fit(engine, settings, mined):
     sims = [r.similarity for r in row.representatives]
     assert sims == sorted(sims, reverse=True)
     assert not week_summary(engine, settings, W41).mined
+    assert window_mined(engine, settings, W40) and not window_mined(engine, settings, W41)
 
 
 def test_mine_an_empty_window_does_nothing(engine, settings):
@@ -230,3 +232,38 @@ def test_mine_an_empty_window_does_nothing(engine, settings):
     assert (run.complaints, run.themes, run.unassigned_share) == (0, (), 0.0)
     with pytest.raises(UnknownThemeError):
         theme_detail(engine, settings, 1)
+
+
+def test_mine_representatives_are_distinct_past_a_run_of_duplicates(engine):
+    # Twenty copies of the most central text fill the first LIMIT the query asks for; the
+    # query widens until it has three distinct texts, best first, ties by id.
+    from datetime import UTC, datetime
+
+    from rootcause.models import Complaint
+
+    when = datetime(2026, 10, 1, tzinfo=UTC)
+    texts = ["same words"] * 20 + ["second", "third", "fourth"]
+    probability = [0.9] * 20 + [0.8, 0.7, 0.7]
+    with session_scope(engine) as session:
+        theme = Theme(label="t", first_seen_week="2026-W40", last_seen_week="2026-W40",
+                      created_at=when, updated_at=when)  # fmt: skip
+        session.add(theme)
+        for n, text in enumerate(texts):
+            complaint = Complaint(source="t", external_id=str(n), text_original=text,
+                                  text_redacted=text, text_hash=f"h{n}", received_at=when,
+                                  week="2026-W40", channel="email", ingested_at=when)  # fmt: skip
+            session.add(complaint)
+            session.flush()
+            session.add(ThemeAssignment(complaint_id=complaint.id, theme_id=theme.id,
+                                        probability=probability[n], window_end_week="2026-W40",
+                                        assigned_at=when))  # fmt: skip
+        session.flush()
+        reps = theme_queries.representatives(
+            session=session, theme_ids=[theme.id], weeks=["2026-W40"], limit=3
+        )[theme.id]
+        other_week = theme_queries.representatives(
+            session=session, theme_ids=[theme.id], weeks=["2026-W41"], limit=3
+        )[theme.id]
+    assert [r.text for r in reps] == ["same words", "second", "third"]
+    assert reps[0].complaint_id < reps[1].complaint_id < reps[2].complaint_id
+    assert other_week == []
