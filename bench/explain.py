@@ -7,8 +7,8 @@ listener that records its SQL and parameters, then the same SQL is explained wit
 parameters (SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN ANALYZE).
 
     cause counts   store.weekly_cause_counts: causes per week over the trend window (report)
-    theme causes   themes.queries.theme_causes: each theme's cause mix over the window
-                   (themes summary and report)
+    theme tally    themes.queries.window_tally: each theme's weekly counts and cause mix over
+                   the window (themes summary and report)
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def explain(url: str, week: str) -> dict[str, object]:
     weeks = [str(w) for w in IsoWeek.parse(week).window(12)]
     reads: dict[str, Callable[[Session], object]] = {
         "cause counts": lambda s: store.weekly_cause_counts(session=s, weeks=weeks),
-        "theme causes": lambda s: queries.theme_causes(session=s, weeks=weeks),
+        "theme tally": lambda s: queries.window_tally(session=s, weeks=weeks, week=week),
     }
     prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
     plans = {}

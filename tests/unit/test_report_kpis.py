@@ -100,3 +100,35 @@ def test_report_summary_sentences_come_from_the_numbers():
     assert sentences[1].startswith("Process gap was the largest cause (55% of classified")
     assert "biggest mover was Process gap, +20 on last week (40 to 60)" in sentences[1]
     assert 1 <= len(summarise(_Context(prior_mean=None))) <= 5
+
+
+def test_report_kpis_theme_split_counts_channels_products_and_rules(engine):
+    from rootcause.models import Theme, ThemeAssignment
+
+    rule = {"kind": "rule", "cause": "process_gap", "text": "on hold", "pattern": "~ be on hold"}
+    churn = {"kind": "churn", "text": "switching to", "pattern": "switching to"}
+    token = {"kind": "token", "cause": "other", "text": "rule", "weight": 0.5}  # says "rule"
+    evidence = [[rule, dict(rule), token], [token], [churn], None]  # None: not classified
+    with session_scope(engine) as session:
+        theme = Theme(label="t", first_seen_week=str(WEEK), last_seen_week=str(WEEK),
+                      created_at=MONDAY, updated_at=MONDAY)  # fmt: skip
+        session.add(theme)
+        rows = [_complaint(n, MONDAY) for n in range(4)]
+        rows[0].channel, rows[1].product = "chat", "broadband"
+        session.add_all(rows)
+        session.flush()
+        for c, found in zip(rows, evidence, strict=True):
+            session.add(ThemeAssignment(complaint_id=c.id, theme_id=theme.id, probability=0.5,
+                                        window_end_week=str(WEEK), assigned_at=MONDAY))  # fmt: skip
+            if found is not None:
+                session.add(Classification(
+                    complaint_id=c.id, cause="other", confidence=0.5, evidence=found,
+                    model_version="m", taxonomy_version="t", classified_at=MONDAY,
+                ))  # fmt: skip
+    with session_scope(engine) as session:
+        split = kpis.theme_split(session=session, theme_id=theme.id, weeks=[str(WEEK)])
+    assert split.channels == [("email", 3), ("chat", 1)]
+    assert split.products == [("unknown", 3), ("broadband", 1)]
+    assert split.rules == [
+        ("~ be on hold", 1)
+    ]  # once per complaint; churn and tokens are not rules

@@ -137,8 +137,14 @@ def mine_themes(
     t = time.perf_counter()
     with session_scope(engine) as session:
         themes = queries.all_themes(session=session, lock=True)
-        members = queries.window_members(session=session, weeks=weeks)
-        index = {c.id: i for i, c in enumerate(complaints)}
+        # Members are needed only for a centre from another embedder (see _known_themes).
+        stale = [
+            th.id for th in themes if th.centroid is None or th.centroid_embedder != embedder.id
+        ]
+        members = (
+            queries.window_members(session=session, weeks=weeks, theme_ids=stale) if stale else {}
+        )
+        index = {c.id: i for i, c in enumerate(complaints)} if members else {}
         known = _known_themes(themes, members, index, vectors, embedder.id)
         fit, topic_theme = _match(cfg, model, fit, known)
         if sample is not None:
@@ -219,8 +225,8 @@ def _choose_embedder(
     if not refit:
         with session_scope(engine) as session:
             state = queries.latest_embedder_state(session=session, kind=TFIDF_SVD, params=params)
-            cached = (
-                queries.cached_ids(session=session, embedder=state.id, weeks=weeks)
+            new = (
+                queries.uncached_ids(session=session, embedder=state.id, weeks=weeks)
                 if state
                 else set()
             )
@@ -230,7 +236,7 @@ def _choose_embedder(
             reason = f"fitted for {state.fitted_week}, before the window"
         else:
             embedder = TfidfSvdEmbedder.from_bytes(state.state)
-            fresh = [c.text for c in complaints if c.id not in cached]
+            fresh = [c.text for c in complaints if c.id in new]
             # A share is a share: 20,000 new complaints measure it as well as a million do.
             fresh = seeded_sample(fresh, _UNKNOWN_SAMPLE, cfg.seed)
             unknown = embedder.unknown_share(fresh) if fresh else 0.0
@@ -276,23 +282,23 @@ def _embed_with_cache(
 ) -> tuple[NDArray[np.float32], int]:
     """Vectors for every window complaint (rows in `complaints` order): cached ones are read,
     the rest embedded and cached, one committed batch at a time. Vectors stream straight into
-    one float32 matrix; no per-complaint Python objects are kept."""
+    one float32 matrix, a page at a time; no per-complaint Python objects are kept."""
     row = {c.id: i for i, c in enumerate(complaints)}
     out: NDArray[np.float32] | None = None
     found = np.zeros(len(complaints), dtype=bool)
 
-    def put(i: int, vector: NDArray[np.float32]) -> None:
+    def put(rows: list[int], block: NDArray[np.float32]) -> None:
         nonlocal out
         if out is None:
-            out = np.empty((len(complaints), len(vector)), dtype=np.float32)
-        out[i] = vector
-        found[i] = True
+            out = np.empty((len(complaints), block.shape[1]), dtype=np.float32)
+        out[rows] = block
+        found[rows] = True
 
     with session_scope(engine) as session:
-        for cid, data in queries.iter_cached_vectors(
+        for ids, data in queries.cached_vector_pages(
             session=session, embedder=embedder.id, weeks=weeks
         ):
-            put(row[cid], from_bytes(data))
+            put([row[i] for i in ids], from_bytes(b"".join(data)).reshape(len(ids), -1))
     missing = np.flatnonzero(~found)
     for start in range(0, len(missing), _EMBED_BATCH):
         batch = [complaints[i] for i in missing[start : start + _EMBED_BATCH]]
@@ -303,8 +309,7 @@ def _embed_with_cache(
                 embedder=embedder.id,
                 vectors=[(c.id, to_bytes(v)) for c, v in zip(batch, vectors, strict=True)],
             )
-        for c, v in zip(batch, vectors, strict=True):
-            put(row[c.id], v)
+        put([row[c.id] for c in batch], np.asarray(vectors, dtype=np.float32))
     assert out is not None  # the window is never empty here
     return out, len(missing)
 

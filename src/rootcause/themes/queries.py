@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlmodel import Session, col
 
 from rootcause.errors import RootcauseError
@@ -38,8 +38,10 @@ class UnknownThemeError(RootcauseError):
         super().__init__(f"no theme with id {theme_id} (list them with `rootcause themes`)")
 
 
-@dataclass(frozen=True)
-class WindowComplaint:
+class WindowComplaint(NamedTuple):
+    """A tuple, not a dataclass: a window holds a million of them, and building frozen
+    dataclasses was most of the time it took to read one."""
+
     id: int
     week: str
     text: str
@@ -52,7 +54,7 @@ def window_complaints(*, session: Session, weeks: Sequence[str]) -> list[WindowC
         .where(col(Complaint.week).in_(list(weeks)))
         .order_by(col(Complaint.id))
     )
-    return [WindowComplaint(int(i), w, t) for i, w, t in session.execute(q)]
+    return [WindowComplaint(i, w, t) for i, w, t in session.execute(q)]
 
 
 def _cached(embedder: str, weeks: Sequence[str], *columns: Any) -> Any:
@@ -63,20 +65,25 @@ def _cached(embedder: str, weeks: Sequence[str], *columns: Any) -> Any:
     )
 
 
-def cached_ids(*, session: Session, embedder: str, weeks: Sequence[str]) -> set[int]:
-    """Ids of the window's complaints that have a stored vector under `embedder`."""
-    q = _cached(embedder, weeks, col(Embedding.complaint_id))
-    return {int(i) for i in session.scalars(q)}
+def uncached_ids(*, session: Session, embedder: str, weeks: Sequence[str]) -> set[int]:
+    """Ids of the window's complaints with no stored vector under `embedder` (the new ones:
+    a week's worth, where the cached ones are a whole window's)."""
+    stored = select(col(Embedding.complaint_id)).where(
+        col(Embedding.complaint_id) == col(Complaint.id), col(Embedding.embedder) == embedder
+    )
+    q = select(col(Complaint.id)).where(col(Complaint.week).in_(list(weeks)), ~stored.exists())
+    return {int(i) for i in session.scalars(q) if i is not None}
 
 
-def iter_cached_vectors(
+def cached_vector_pages(
     *, session: Session, embedder: str, weeks: Sequence[str], page: int = 20_000
-) -> Iterator[tuple[int, bytes]]:
-    """Stored vectors of the window's complaints under `embedder`, streamed (a million of them
-    would not fit comfortably as Python objects at once)."""
+) -> Iterator[tuple[list[int], list[bytes]]]:
+    """Stored vectors of the window's complaints under `embedder`, a page of (ids, vectors) at a
+    time: a million of them would not fit comfortably as Python objects at once, and a page is
+    decoded with one numpy call instead of one per complaint."""
     q = _cached(embedder, weeks, col(Embedding.complaint_id), col(Embedding.vector))
-    for i, v in session.execute(q.execution_options(yield_per=page)):
-        yield int(i), bytes(v)
+    for part in session.execute(q.execution_options(yield_per=page)).partitions():
+        yield [int(i) for i, _ in part], [bytes(v) for _, v in part]
 
 
 def store_vectors(*, session: Session, embedder: str, vectors: Iterable[tuple[int, bytes]]) -> None:
@@ -134,13 +141,18 @@ def get_theme(*, session: Session, theme_id: int) -> Theme:
     return theme
 
 
-def window_members(*, session: Session, weeks: Sequence[str]) -> dict[int, int]:
-    """complaint id -> theme id of the window's complaints as the last fit assigned them."""
+def window_members(
+    *, session: Session, weeks: Sequence[str], theme_ids: Sequence[int | None] | None = None
+) -> dict[int, int]:
+    """complaint id -> theme id of the window's complaints as the last fit assigned them (only
+    those of `theme_ids` when given)."""
     q = (
         select(col(ThemeAssignment.complaint_id), col(ThemeAssignment.theme_id))
         .join(Complaint, col(Complaint.id) == col(ThemeAssignment.complaint_id))
         .where(col(Complaint.week).in_(list(weeks)), col(ThemeAssignment.theme_id).is_not(None))
     )
+    if theme_ids is not None:
+        q = q.where(col(ThemeAssignment.theme_id).in_([t for t in theme_ids if t is not None]))
     return {int(c): int(t) for c, t in session.execute(q)}
 
 
@@ -198,17 +210,6 @@ def window_is_mined(*, session: Session, week: str, weeks: Sequence[str]) -> boo
     return total > 0 and int(assigned or 0) == total
 
 
-def weekly_counts(*, session: Session, weeks: Sequence[str]) -> dict[tuple[int | None, str], int]:
-    """Complaints per (theme id or None for unassigned, week) over the window."""
-    q = (
-        select(col(ThemeAssignment.theme_id), col(Complaint.week), func.count())
-        .join(Complaint, col(Complaint.id) == col(ThemeAssignment.complaint_id))
-        .where(col(Complaint.week).in_(list(weeks)))
-        .group_by(col(ThemeAssignment.theme_id), col(Complaint.week))
-    )
-    return {(None if t is None else int(t), w): int(n) for t, w, n in session.execute(q)}
-
-
 def complaints_per_week(*, session: Session, weeks: Sequence[str]) -> dict[str, int]:
     q = (
         select(col(Complaint.week), func.count())
@@ -218,8 +219,19 @@ def complaints_per_week(*, session: Session, weeks: Sequence[str]) -> dict[str, 
     return {w: int(n) for w, n in session.execute(q)}
 
 
-def theme_causes(*, session: Session, weeks: Sequence[str]) -> dict[tuple[int, str], int]:
-    """Complaints per (theme, effective cause) over the window.
+@dataclass(frozen=True)
+class WindowTally:
+    """The window's assignments counted once: per (theme or None, week), per (theme, cause), and
+    how many were assigned by the fit for `week` (for `window_is_mined`'s test)."""
+
+    weekly: dict[tuple[int | None, str], int]
+    causes: dict[tuple[int, str], int]
+    assigned_now: int
+
+
+def window_tally(*, session: Session, weeks: Sequence[str], week: str) -> WindowTally:
+    """One grouped pass over the window's assignments (each of the three figures had been its
+    own pass over a million rows).
 
     The effective cause is the newest human label, else the classifier's verdict (the rule in
     `store.weekly_cause_counts`); complaints not yet classified count as 'unclassified'.
@@ -228,15 +240,25 @@ def theme_causes(*, session: Session, weeks: Sequence[str]) -> dict[tuple[int, s
 
     human = human_causes()
     cause = func.coalesce(human.c.cause, col(Classification.cause), UNCLASSIFIED)
+    now = case((col(ThemeAssignment.window_end_week) == week, 1), else_=0)
     q = (
-        select(col(ThemeAssignment.theme_id), cause, func.count())
+        select(col(ThemeAssignment.theme_id), col(Complaint.week), cause, now, func.count())
         .join(Complaint, col(Complaint.id) == col(ThemeAssignment.complaint_id))
         .outerjoin(Classification, col(Classification.complaint_id) == col(Complaint.id))
         .outerjoin(human, human.c.complaint_id == col(Complaint.id))
-        .where(col(Complaint.week).in_(list(weeks)), col(ThemeAssignment.theme_id).is_not(None))
-        .group_by(col(ThemeAssignment.theme_id), cause)
+        .where(col(Complaint.week).in_(list(weeks)))
+        .group_by(col(ThemeAssignment.theme_id), col(Complaint.week), cause, now)
     )
-    return {(int(t), c): int(n) for t, c, n in session.execute(q)}
+    weekly: dict[tuple[int | None, str], int] = {}
+    causes: dict[tuple[int, str], int] = {}
+    assigned_now = 0
+    for theme, complaint_week, verdict, current, n in session.execute(q):
+        key = None if theme is None else int(theme)
+        weekly[(key, complaint_week)] = weekly.get((key, complaint_week), 0) + int(n)
+        if key is not None:
+            causes[(key, verdict)] = causes.get((key, verdict), 0) + int(n)
+        assigned_now += int(n) if current else 0
+    return WindowTally(weekly, causes, assigned_now)
 
 
 @dataclass(frozen=True)
@@ -254,8 +276,8 @@ def representatives(
     texts only; ties by complaint id.
 
     Asked per theme with a LIMIT, widened only when duplicates fill it, so the database keeps
-    just the best rows while it sorts: reading every window complaint's text to pick three
-    per theme took seconds at a million complaints.
+    just the best rows while it sorts and no other complaint's text is read: reading every
+    window complaint's text to pick three per theme took seconds at a million complaints.
     """
     out: dict[int, list[Representative]] = {}
     for theme_id in theme_ids:

@@ -112,10 +112,11 @@ def week_summary(engine: Engine, settings: Settings, week: IsoWeek) -> WeekTheme
     weeks = [str(w) for w in week.window(cfg.window_weeks)]
     this = str(week)
     with session_scope(engine) as session:
-        mined = queries.window_is_mined(session=session, week=this, weeks=weeks)
-        counts = queries.weekly_counts(session=session, weeks=weeks)
+        tally = queries.window_tally(session=session, weeks=weeks, week=this)
+        counts, causes = tally.weekly, tally.causes
         per_week = queries.complaints_per_week(session=session, weeks=weeks)
-        causes = queries.theme_causes(session=session, weeks=weeks)
+        total = sum(per_week.values())
+        mined = total > 0 and tally.assigned_now == total  # as queries.window_is_mined
         theme_ids = sorted({t for t, _ in counts if t is not None})
         themes = {t: queries.get_theme(session=session, theme_id=t) for t in theme_ids}
         reps = queries.representatives(

@@ -267,3 +267,22 @@ def test_mine_representatives_are_distinct_past_a_run_of_duplicates(engine):
     assert [r.text for r in reps] == ["same words", "second", "third"]
     assert reps[0].complaint_id < reps[1].complaint_id < reps[2].complaint_id
     assert other_week == []
+
+
+def test_mine_summary_causes_follow_the_newest_human_label(engine, settings, mined):
+    # No complaint is classified here, so every cause starts 'unclassified'; a human label
+    # moves one complaint, the newest of two labels wins, and the weekly trend is untouched.
+    from rootcause.store import add_label
+
+    before = week_summary(engine, settings, W40)
+    row = before.themes[0]
+    with session_scope(engine) as session:
+        member = session.scalars(
+            select(ThemeAssignment.complaint_id).where(ThemeAssignment.theme_id == row.id)
+        ).first()
+        add_label(session=session, complaint_id=member, cause="agent_error", author="a")
+        add_label(session=session, complaint_id=member, cause="order_mixup", author="b")
+    after = next(r for r in week_summary(engine, settings, W40).themes if r.id == row.id)
+    assert row.causes == {"unclassified": sum(row.trend)}
+    assert after.causes == {"unclassified": sum(row.trend) - 1, "order_mixup": 1}
+    assert after.trend == row.trend and week_summary(engine, settings, W40).mined
