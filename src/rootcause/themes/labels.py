@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -233,13 +234,16 @@ def count_terms(documents: Sequence[str], analyse: Callable[[str], list[str]]) -
     from scipy.sparse import csr_matrix
 
     index = _Index()
-    columns: list[int] = []
-    bounds = [0]
+    columns, bounds = array("q"), array("q", [0])  # compact: 100k documents are 15M terms
     for document in documents:
-        columns += map(index.__getitem__, analyse(document))
+        columns.extend(map(index.__getitem__, analyse(document)))
         bounds.append(len(columns))
     matrix = csr_matrix(
-        (np.ones(len(columns), dtype=np.float64), columns, bounds),
+        (
+            np.ones(len(columns), dtype=np.float64),
+            np.frombuffer(columns, dtype=np.int64),
+            np.frombuffer(bounds, dtype=np.int64),
+        ),
         shape=(len(bounds) - 1, len(index)),
     )
     matrix.sum_duplicates()

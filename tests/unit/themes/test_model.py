@@ -73,3 +73,21 @@ def test_model_stock_bertopic_stages_umap_and_hdbscan_plug_in(corpus):
     assert result.outlier_share <= 0.15
     assert 2 <= len(result.topic_ids) <= 6
     assert purity(result.topics, corpus[1]) > 0.8
+
+
+def test_model_merge_reuses_the_term_counts_and_describes_the_merged_topic(corpus):
+    # A merge (the registry saying two topics are one theme) re-runs c-TF-IDF on the same
+    # documents: the per-document term counts are reused, and the merged topic is described
+    # from both topics' complaints.
+    from rootcause.themes.model import merge_topics
+
+    fitted, result = fit(corpus, n_themes=4)
+    counted = fitted.bertopic.term_counts_
+    a, b = result.topic_ids[:2]
+    merged = merge_topics(fitted, [[a, b]])
+    assert fitted.bertopic.term_counts_ is counted
+    assert len(merged.topic_ids) == len(result.topic_ids) - 1
+    both = (result.topics == a) | (result.topics == b)
+    into = merged.topics[both]
+    assert len(set(into.tolist())) == 1 and into[0] in merged.topic_ids
+    assert merged.words[int(into[0])].keywords
