@@ -90,7 +90,8 @@ def migrate(engine: Engine) -> None:
     from alembic.script import ScriptDirectory
 
     cfg = _alembic_config(engine)
-    head = ScriptDirectory.from_config(cfg).get_current_head()
+    script = ScriptDirectory.from_config(cfg)
+    head = script.get_current_head()
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
@@ -101,6 +102,12 @@ def migrate(engine: Engine) -> None:
         ) from None
     if current == head:
         return
+    if current is not None and current not in {r.revision for r in script.walk_revisions()}:
+        # A newer rootcause (or another program) wrote it: alembic would fail with a traceback.
+        raise DatabaseError(
+            f"{safe_url(_url(engine))}: schema revision {current!r} is not one this rootcause "
+            f"knows (its newest is {head!r}); a newer rootcause or another program wrote it"
+        )
     log.info("migrating database from %s to %s", current, head)
     try:
         command.upgrade(cfg, "head")
