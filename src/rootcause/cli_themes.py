@@ -67,7 +67,8 @@ def themes(
             f"{run.timings.get('total', 0.0):.1f} s",
             err=True,
         )
-    summary = week_summary(engine, settings, iso)
+    # The table shows no causes or quotes; the JSON has both.
+    summary = week_summary(engine, settings, iso, details=as_json)
     if as_json:
         echo_json(summary.as_dict())
         return

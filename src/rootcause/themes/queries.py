@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, literal, select, update
 from sqlmodel import Session, col
 
 from rootcause.errors import RootcauseError
@@ -229,36 +229,46 @@ class WindowTally:
     assigned_now: int
 
 
-def window_tally(*, session: Session, weeks: Sequence[str], week: str) -> WindowTally:
+def window_tally(
+    *, session: Session, weeks: Sequence[str], week: str, causes: bool = True
+) -> WindowTally:
     """One grouped pass over the window's assignments (each of the three figures had been its
-    own pass over a million rows).
+    own pass over a million rows); with `causes=False` the cause mix stays empty and the
+    verdict and label tables are not joined.
 
     The effective cause is the newest human label, else the classifier's verdict (the rule in
     `store.weekly_cause_counts`); complaints not yet classified count as 'unclassified'.
     """
     from rootcause.store import human_causes  # the one definition of "newest label wins"
 
-    human = human_causes()
-    cause = func.coalesce(human.c.cause, col(Classification.cause), UNCLASSIFIED)
     now = case((col(ThemeAssignment.window_end_week) == week, 1), else_=0)
+    if causes:
+        human = human_causes()
+        cause: Any = func.coalesce(human.c.cause, col(Classification.cause), UNCLASSIFIED)
+    else:
+        cause = literal(UNCLASSIFIED)
     q = (
         select(col(ThemeAssignment.theme_id), col(Complaint.week), cause, now, func.count())
         .join(Complaint, col(Complaint.id) == col(ThemeAssignment.complaint_id))
-        .outerjoin(Classification, col(Classification.complaint_id) == col(Complaint.id))
-        .outerjoin(human, human.c.complaint_id == col(Complaint.id))
         .where(col(Complaint.week).in_(list(weeks)))
-        .group_by(col(ThemeAssignment.theme_id), col(Complaint.week), cause, now)
     )
+    if causes:
+        q = q.outerjoin(
+            Classification, col(Classification.complaint_id) == col(Complaint.id)
+        ).outerjoin(human, human.c.complaint_id == col(Complaint.id))
+        q = q.group_by(col(ThemeAssignment.theme_id), col(Complaint.week), cause, now)
+    else:
+        q = q.group_by(col(ThemeAssignment.theme_id), col(Complaint.week), now)
     weekly: dict[tuple[int | None, str], int] = {}
-    causes: dict[tuple[int, str], int] = {}
+    mix: dict[tuple[int, str], int] = {}
     assigned_now = 0
     for theme, complaint_week, verdict, current, n in session.execute(q):
         key = None if theme is None else int(theme)
         weekly[(key, complaint_week)] = weekly.get((key, complaint_week), 0) + int(n)
-        if key is not None:
-            causes[(key, verdict)] = causes.get((key, verdict), 0) + int(n)
+        if key is not None and causes:
+            mix[(key, verdict)] = mix.get((key, verdict), 0) + int(n)
         assigned_now += int(n) if current else 0
-    return WindowTally(weekly, causes, assigned_now)
+    return WindowTally(weekly, mix, assigned_now)
 
 
 @dataclass(frozen=True)

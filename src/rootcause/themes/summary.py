@@ -106,21 +106,32 @@ def window_mined(engine: Engine, settings: Settings, week: IsoWeek) -> bool:
         return queries.window_is_mined(session=session, week=str(week), weeks=weeks)
 
 
-def week_summary(engine: Engine, settings: Settings, week: IsoWeek) -> WeekThemes:
-    """Every theme with complaints in the window ending at `week`, busiest this week first."""
+def week_summary(
+    engine: Engine, settings: Settings, week: IsoWeek, *, details: bool = True
+) -> WeekThemes:
+    """Every theme with complaints in the window ending at `week`, busiest this week first.
+
+    `details=False` leaves out each theme's cause mix and representative complaints (empty),
+    which a table of counts and trends does not show: at a million complaints the causes
+    alone were half the time.
+    """
     cfg = settings.themes
     weeks = [str(w) for w in week.window(cfg.window_weeks)]
     this = str(week)
     with session_scope(engine) as session:
-        tally = queries.window_tally(session=session, weeks=weeks, week=this)
+        tally = queries.window_tally(session=session, weeks=weeks, week=this, causes=details)
         counts, causes = tally.weekly, tally.causes
         per_week = queries.complaints_per_week(session=session, weeks=weeks)
         total = sum(per_week.values())
         mined = total > 0 and tally.assigned_now == total  # as queries.window_is_mined
         theme_ids = sorted({t for t, _ in counts if t is not None})
         themes = {t: queries.get_theme(session=session, theme_id=t) for t in theme_ids}
-        reps = queries.representatives(
-            session=session, theme_ids=theme_ids, weeks=weeks, limit=cfg.representatives
+        reps = (
+            queries.representatives(
+                session=session, theme_ids=theme_ids, weeks=weeks, limit=cfg.representatives
+            )
+            if details
+            else {}
         )
     # Weeks without a single complaint (before the data starts, or a gap in the exports) say
     # nothing about a theme's baseline, so the status test leaves them out.

@@ -286,3 +286,14 @@ def test_mine_summary_causes_follow_the_newest_human_label(engine, settings, min
     assert row.causes == {"unclassified": sum(row.trend)}
     assert after.causes == {"unclassified": sum(row.trend) - 1, "order_mixup": 1}
     assert after.trend == row.trend and week_summary(engine, settings, W40).mined
+
+
+def test_mine_summary_without_details_has_the_same_counts(engine, settings, mined):
+    full = week_summary(engine, settings, W40)
+    table = week_summary(engine, settings, W40, details=False)
+    assert table.mined == full.mined and table.complaints == full.complaints
+    assert [(r.id, r.trend, r.status) for r in table.themes] == [
+        (r.id, r.trend, r.status) for r in full.themes
+    ]
+    assert all(r.causes and r.representatives for r in full.themes)
+    assert not any(r.causes or r.representatives for r in table.themes)
