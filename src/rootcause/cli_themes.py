@@ -55,6 +55,7 @@ def themes(
     settings = settings_from(ctx)
     engine = open_database(settings)
     iso = resolve_week(engine, week)
+    run = None
     if refit or refit_embedder or not window_mined(engine, settings, iso):
         from rootcause.runlock import run_lock
 
@@ -67,8 +68,9 @@ def themes(
             f"{run.timings.get('total', 0.0):.1f} s",
             err=True,
         )
-    # The table shows no causes or quotes; the JSON has both.
-    summary = week_summary(engine, settings, iso, details=as_json)
+    # The table shows no causes or quotes (the JSON has both), and counts what was just mined.
+    tally = run.tally() if run is not None and not as_json else None
+    summary = week_summary(engine, settings, iso, details=as_json, tally=tally)
     if as_json:
         echo_json(summary.as_dict())
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -76,6 +77,12 @@ class ThemeRun:
     embedder_refitted: bool
     timings: dict[str, float] = field(default_factory=dict)
     fitted: int = 0  # distinct complaints the topic model was fitted on (a sample past fit_sample)
+    # complaints per (theme id or None, week) as saved: what a summary would count right after
+    weekly: dict[tuple[int | None, str], int] = field(default_factory=dict)
+
+    def tally(self) -> queries.WindowTally:
+        """The saved assignments' counts, for `week_summary(..., tally=)` (no cause mix)."""
+        return queries.WindowTally(dict(self.weekly), {}, self.complaints)
 
     @property
     def unassigned_share(self) -> float:
@@ -150,7 +157,7 @@ def mine_themes(
         if sample is not None:
             fit = extend_fit(cfg, fit, sample, unique_vectors, weights)
         doc_topic = fit.topics[inverse]
-        mined = _save(
+        mined, weekly = _save(
             session,
             week=str(week),
             weeks=weeks,
@@ -184,6 +191,7 @@ def mine_themes(
         embedder_refitted=refitted,
         timings=clock,
         fitted=len(docs),
+        weekly=weekly,
     )
 
 
@@ -389,8 +397,9 @@ def _save(
     topic_theme: dict[int, int],
     themes: dict[int, Theme],
     embedder_id: str,
-) -> list[MinedTheme]:
-    """Update matched themes, register new ones, and replace the window's assignments."""
+) -> tuple[list[MinedTheme], dict[tuple[int | None, str], int]]:
+    """Update matched themes, register new ones, and replace the window's assignments; the
+    themes and the complaints saved per (theme id or None, week)."""
     now = utcnow()
     topic_weeks: dict[int, list[str]] = {}
     for complaint, topic in zip(complaints, doc_topic.tolist(), strict=True):
@@ -438,4 +447,7 @@ def _save(
         for complaint, topic, p in zip(complaints, doc_topic.tolist(), probability, strict=True)
     ]
     queries.replace_assignments(session=session, weeks=weeks, rows=rows)
-    return sorted(mined, key=lambda m: (-m.size, m.id))
+    weekly = Counter(
+        (row["theme_id"], complaint.week) for row, complaint in zip(rows, complaints, strict=True)
+    )
+    return sorted(mined, key=lambda m: (-m.size, m.id)), dict(weekly)

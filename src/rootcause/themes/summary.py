@@ -107,19 +107,26 @@ def window_mined(engine: Engine, settings: Settings, week: IsoWeek) -> bool:
 
 
 def week_summary(
-    engine: Engine, settings: Settings, week: IsoWeek, *, details: bool = True
+    engine: Engine,
+    settings: Settings,
+    week: IsoWeek,
+    *,
+    details: bool = True,
+    tally: queries.WindowTally | None = None,
 ) -> WeekThemes:
     """Every theme with complaints in the window ending at `week`, busiest this week first.
 
     `details=False` leaves out each theme's cause mix and representative complaints (empty),
     which a table of counts and trends does not show: at a million complaints the causes
-    alone were half the time.
+    alone were half the time. `tally` gives the window's counts when the caller has them
+    (`ThemeRun.tally()` right after mining) instead of counting a million rows again.
     """
     cfg = settings.themes
     weeks = [str(w) for w in week.window(cfg.window_weeks)]
     this = str(week)
     with session_scope(engine) as session:
-        tally = queries.window_tally(session=session, weeks=weeks, week=this, causes=details)
+        if tally is None:
+            tally = queries.window_tally(session=session, weeks=weeks, week=this, causes=details)
         counts, causes = tally.weekly, tally.causes
         per_week = queries.complaints_per_week(session=session, weeks=weeks)
         total = sum(per_week.values())

@@ -297,3 +297,12 @@ def test_mine_summary_without_details_has_the_same_counts(engine, settings, mine
     ]
     assert all(r.causes and r.representatives for r in full.themes)
     assert not any(r.causes or r.representatives for r in table.themes)
+
+
+def test_mine_run_counts_what_a_summary_counts_after_it(engine, settings):
+    load(engine, weekly_corpus(W40.window(4), PER_THEME))
+    run = mine_themes(engine, settings, W40)
+    counted = week_summary(engine, settings, W40, details=False)
+    handed = week_summary(engine, settings, W40, details=False, tally=run.tally())
+    assert handed == counted and handed.mined
+    assert sum(run.weekly.values()) == run.complaints
