@@ -235,15 +235,17 @@ def test_mine_an_empty_window_does_nothing(engine, settings):
 
 
 def test_mine_representatives_are_distinct_past_a_run_of_duplicates(engine):
-    # Twenty copies of the most central text fill the first LIMIT the query asks for; the
+    # Twenty copies of the most central text in the window fill a LIMIT the query asks for; the
     # query widens until it has three distinct texts, best first, ties by id.
     from datetime import UTC, datetime
 
     from rootcause.models import Complaint
 
     when = datetime(2026, 10, 1, tzinfo=UTC)
-    texts = ["same words"] * 20 + ["second", "third", "fourth"]
-    probability = [0.9] * 20 + [0.8, 0.7, 0.7]
+    # Thirty more central ones from a week outside the window come first and are skipped.
+    texts = [f"old {n}" for n in range(30)] + ["same words"] * 20 + ["second", "third", "fourth"]
+    probability = [0.95] * 30 + [0.9] * 20 + [0.8, 0.7, 0.7]
+    weeks = ["2026-W30"] * 30 + ["2026-W40"] * 23
     with session_scope(engine) as session:
         theme = Theme(label="t", first_seen_week="2026-W40", last_seen_week="2026-W40",
                       created_at=when, updated_at=when)  # fmt: skip
@@ -251,7 +253,7 @@ def test_mine_representatives_are_distinct_past_a_run_of_duplicates(engine):
         for n, text in enumerate(texts):
             complaint = Complaint(source="t", external_id=str(n), text_original=text,
                                   text_redacted=text, text_hash=f"h{n}", received_at=when,
-                                  week="2026-W40", channel="email", ingested_at=when)  # fmt: skip
+                                  week=weeks[n], channel="email", ingested_at=when)  # fmt: skip
             session.add(complaint)
             session.flush()
             session.add(ThemeAssignment(complaint_id=complaint.id, theme_id=theme.id,
