@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -195,7 +195,10 @@ def sample_rows(n: int, limit: int, seed: int) -> NDArray[np.int64] | None:
     return np.sort(rng.choice(n, size=limit, replace=False)).astype(np.int64)
 
 
-def seeded_sample(items: Sequence[str], limit: int, seed: int) -> list[str]:
+T = TypeVar("T")
+
+
+def seeded_sample(items: Sequence[T], limit: int, seed: int) -> list[T]:
     """At most `limit` of `items`, the same ones for the same input and seed, in input order."""
     keep = sample_rows(len(items), limit, seed)
     return list(items) if keep is None else [items[i] for i in keep]

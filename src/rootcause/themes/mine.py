@@ -110,19 +110,20 @@ def mine_themes(
 
     say("embedding")
     t = time.perf_counter()
-    texts = [c.text for c in complaints]
     embedder, refitted = _choose_embedder(engine, cfg, complaints, week, weeks, refit_embedder)
     vectors, embedded = _embed_with_cache(engine, embedder, complaints, weeks)
     clock["embed"] = time.perf_counter() - t
 
     say("clustering")
     t = time.perf_counter()
-    unique, first, inverse, weights = _deduplicate(texts)
-    del texts
+    first, inverse, weights = _deduplicate([c.text_hash for c in complaints])
     unique_vectors = vectors[first]
-    # The topic model learns from a seeded sample past fit_sample; the rest is assigned.
-    sample = sample_rows(len(unique), cfg.fit_sample, cfg.seed)
-    docs = unique if sample is None else [unique[i] for i in sample]
+    # The topic model learns from a seeded sample past fit_sample; the rest is assigned. Only
+    # the texts it learns from are read.
+    sample = sample_rows(len(first), cfg.fit_sample, cfg.seed)
+    rows = first if sample is None else first[sample]
+    with session_scope(engine) as session:
+        docs = queries.texts_of(session=session, ids=[complaints[i].id for i in rows])
     # Labels ignore this window's names and boilerplate, and whatever the embedder ignores.
     stop_words = stop_words_for(docs, cfg.stop_words)
     boilerplate = boilerplate_sentences(docs)
@@ -196,20 +197,20 @@ def mine_themes(
 
 
 def _deduplicate(
-    texts: Sequence[str],
-) -> tuple[list[str], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """Distinct texts in first-seen order, the first row of each, each row's distinct index,
-    and how many rows each distinct text stands for."""
+    keys: Sequence[str],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """The first row of each distinct key (first-seen order), each row's distinct index, and
+    how many rows each distinct key stands for."""
     position: dict[str, int] = {}
     first: list[int] = []
-    inverse = np.empty(len(texts), dtype=np.int64)
-    for i, text in enumerate(texts):
-        if text not in position:
-            position[text] = len(first)
+    inverse = np.empty(len(keys), dtype=np.int64)
+    for i, key in enumerate(keys):
+        if key not in position:
+            position[key] = len(first)
             first.append(i)
-        inverse[i] = position[text]
+        inverse[i] = position[key]
     weights = np.bincount(inverse, minlength=len(first)).astype(np.float64)
-    return [texts[i] for i in first], np.asarray(first, dtype=np.int64), inverse, weights
+    return np.asarray(first, dtype=np.int64), inverse, weights
 
 
 def _choose_embedder(
@@ -244,14 +245,20 @@ def _choose_embedder(
             reason = f"fitted for {state.fitted_week}, before the window"
         else:
             embedder = TfidfSvdEmbedder.from_bytes(state.state)
-            fresh = [c.text for c in complaints if c.id in new]
             # A share is a share: 20,000 new complaints measure it as well as a million do.
-            fresh = seeded_sample(fresh, _UNKNOWN_SAMPLE, cfg.seed)
+            fresh_ids = seeded_sample(
+                [c.id for c in complaints if c.id in new], _UNKNOWN_SAMPLE, cfg.seed
+            )
+            with session_scope(engine) as session:
+                fresh = queries.texts_of(session=session, ids=fresh_ids)
             unknown = embedder.unknown_share(fresh) if fresh else 0.0
             if unknown <= cfg.embedder_max_unknown:
                 return embedder, False
             reason = f"{unknown:.0%} of the new complaints' words are unknown to it"
-    embedder = fit_tfidf_svd([c.text for c in complaints], params)
+    with session_scope(engine) as session:
+        texts = queries.texts_of(session=session, ids=[c.id for c in complaints])
+    embedder = fit_tfidf_svd(texts, params)
+    del texts
     log.info("fitting the TF-IDF embedder on %d complaints (%s)", len(complaints), reason)
     now = utcnow()
     with session_scope(engine) as session:
@@ -310,7 +317,8 @@ def _embed_with_cache(
     missing = np.flatnonzero(~found)
     for start in range(0, len(missing), _EMBED_BATCH):
         batch = [complaints[i] for i in missing[start : start + _EMBED_BATCH]]
-        vectors = embedder.embed([c.text for c in batch])
+        with session_scope(engine) as session:
+            vectors = embedder.embed(queries.texts_of(session=session, ids=[c.id for c in batch]))
         with session_scope(engine) as session:
             queries.store_vectors(
                 session=session,
@@ -436,18 +444,8 @@ def _save(
         theme_of_topic[topic] = theme.id
         mined.append(MinedTheme(theme.id, theme.label, words.keywords, len(seen), created))
     probability = np.clip(similarity, 0.0, 1.0).tolist()
-    rows = [
-        {
-            "complaint_id": complaint.id,
-            "theme_id": theme_of_topic.get(topic) if topic >= 0 else None,
-            "probability": p,
-            "window_end_week": week,
-            "assigned_at": now,
-        }
-        for complaint, topic, p in zip(complaints, doc_topic.tolist(), probability, strict=True)
-    ]
-    queries.replace_assignments(session=session, weeks=weeks, rows=rows)
-    weekly = Counter(
-        (row["theme_id"], complaint.week) for row, complaint in zip(rows, complaints, strict=True)
-    )
+    theme_ids = [theme_of_topic.get(t) if t >= 0 else None for t in doc_topic.tolist()]
+    rows = list(zip([c.id for c in complaints], theme_ids, probability, strict=True))
+    queries.replace_assignments(session=session, weeks=weeks, week=week, assigned_at=now, rows=rows)
+    weekly = Counter(zip(theme_ids, (c.week for c in complaints), strict=True))
     return sorted(mined, key=lambda m: (-m.size, m.id)), dict(weekly)

@@ -39,22 +39,39 @@ class UnknownThemeError(RootcauseError):
 
 
 class WindowComplaint(NamedTuple):
-    """A tuple, not a dataclass: a window holds a million of them, and building frozen
-    dataclasses was most of the time it took to read one."""
+    """A window complaint without its text: a window holds a million of them, and their texts
+    (read with `texts_of` where needed) were most of a run's memory. A tuple, not a dataclass:
+    building a million frozen dataclasses was most of the time it took to read a window.
+
+    `text_hash` is the ingest fingerprint (case and spacing ignored), which tells duplicates.
+    """
 
     id: int
     week: str
-    text: str
+    text_hash: str
 
 
 def window_complaints(*, session: Session, weeks: Sequence[str]) -> list[WindowComplaint]:
-    """The window's complaints (redacted text), oldest id first."""
+    """The window's complaints, oldest id first."""
     q = (
-        select(col(Complaint.id), col(Complaint.week), col(Complaint.text_redacted))
+        select(col(Complaint.id), col(Complaint.week), col(Complaint.text_hash))
         .where(col(Complaint.week).in_(list(weeks)))
         .order_by(col(Complaint.id))
     )
-    return [WindowComplaint(i, w, t) for i, w, t in session.execute(q)]
+    return [WindowComplaint(i, w, h) for i, w, h in session.execute(q)]
+
+
+def texts_of(*, session: Session, ids: Sequence[int]) -> list[str]:
+    """The redacted texts of `ids`, in that order (looked up by primary key, a chunk at a
+    time so the IN list stays small)."""
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), _INSERT_CHUNK):
+        chunk = list(ids[start : start + _INSERT_CHUNK])
+        q = select(col(Complaint.id), col(Complaint.text_redacted)).where(
+            col(Complaint.id).in_(chunk)
+        )
+        found.update((int(i), t) for i, t in session.execute(q))
+    return [found[i] for i in ids]
 
 
 def _cached(embedder: str, weeks: Sequence[str], *columns: Any) -> Any:
@@ -157,22 +174,24 @@ def window_members(
 
 
 def replace_assignments(
-    *, session: Session, weeks: Sequence[str], rows: Sequence[dict[str, Any]]
+    *,
+    session: Session,
+    weeks: Sequence[str],
+    week: str,
+    assigned_at: datetime,
+    rows: Sequence[tuple[int, int | None, float]],
 ) -> None:
-    """One assignment per window complaint: the previous fit's rows for them are replaced."""
+    """One assignment per window complaint, (complaint id, theme id or None, probability), by
+    the fit for `week`: the previous fit's rows for them are replaced. Rows are plain tuples: a
+    window is a million of them, and a dict per row was a fifth of a run's memory."""
     in_window = select(col(Complaint.id)).where(col(Complaint.week).in_(list(weeks)))
     session.execute(delete(ThemeAssignment).where(col(ThemeAssignment.complaint_id).in_(in_window)))
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql") and rows:
-        # A window is a million rows at scale: straight to the driver (executemany of tuples on
-        # SQLite, COPY on PostgreSQL) instead of SQLAlchemy's per-row parameter processing.
-        stamps = {r["assigned_at"] for r in rows}  # one per run in practice
-        stamp = {t: sqlite_time(t) if dialect == "sqlite" else t for t in stamps}
-        values = (
-            (r["complaint_id"], r["theme_id"], r["probability"], r["window_end_week"],
-             stamp[r["assigned_at"]])
-            for r in rows
-        )  # fmt: skip
+        # Straight to the driver (executemany of tuples on SQLite, COPY on PostgreSQL) instead
+        # of SQLAlchemy's per-row parameter processing.
+        stamp = sqlite_time(assigned_at) if dialect == "sqlite" else assigned_at
+        values = ((c, t, p, week, stamp) for c, t, p in rows)
         if dialect == "sqlite":
             session.connection().exec_driver_sql(_SQLITE_ASSIGN, list(values))
             return
@@ -183,7 +202,12 @@ def replace_assignments(
         return
     table = ThemeAssignment.__table__  # type: ignore[attr-defined]
     for start in range(0, len(rows), _INSERT_CHUNK):
-        session.execute(table.insert(), list(rows[start : start + _INSERT_CHUNK]))
+        chunk = [
+            {"complaint_id": c, "theme_id": t, "probability": p, "window_end_week": week,
+             "assigned_at": assigned_at}
+            for c, t, p in rows[start : start + _INSERT_CHUNK]
+        ]  # fmt: skip
+        session.execute(table.insert(), chunk)
 
 
 _ASSIGN_COLUMNS = "complaint_id, theme_id, probability, window_end_week, assigned_at"
