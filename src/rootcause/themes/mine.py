@@ -116,7 +116,7 @@ def mine_themes(
 
     say("clustering")
     t = time.perf_counter()
-    first, inverse, weights = _deduplicate([c.text_hash for c in complaints])
+    first, inverse, weights = _deduplicate([c.text_key for c in complaints])
     unique_vectors = vectors[first]
     # The topic model learns from a seeded sample past fit_sample; the rest is assigned. Only
     # the texts it learns from are read.
@@ -197,11 +197,11 @@ def mine_themes(
 
 
 def _deduplicate(
-    keys: Sequence[str],
+    keys: Sequence[bytes],
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
     """The first row of each distinct key (first-seen order), each row's distinct index, and
     how many rows each distinct key stands for."""
-    position: dict[str, int] = {}
+    position: dict[bytes, int] = {}
     first: list[int] = []
     inverse = np.empty(len(keys), dtype=np.int64)
     for i, key in enumerate(keys):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from hashlib import blake2b
 from typing import Any, NamedTuple
 
 from sqlalchemy import case, delete, func, literal, select, update
@@ -28,6 +29,7 @@ from rootcause.store import insert_ignoring_conflicts, sqlite_time
 
 UNCLASSIFIED = "unclassified"
 _INSERT_CHUNK = 2000
+_PAGE = 20_000  # rows per fetch when streaming a window
 
 
 class UnknownThemeError(RootcauseError):
@@ -43,22 +45,26 @@ class WindowComplaint(NamedTuple):
     (read with `texts_of` where needed) were most of a run's memory. A tuple, not a dataclass:
     building a million frozen dataclasses was most of the time it took to read a window.
 
-    `text_hash` is the ingest fingerprint (case and spacing ignored), which tells duplicates.
+    `text_key` is a digest of the redacted text, the text the model sees: equal texts, equal
+    keys, so duplicates are told apart without keeping the texts.
     """
 
     id: int
     week: str
-    text_hash: str
+    text_key: bytes
 
 
 def window_complaints(*, session: Session, weeks: Sequence[str]) -> list[WindowComplaint]:
     """The window's complaints, oldest id first."""
     q = (
-        select(col(Complaint.id), col(Complaint.week), col(Complaint.text_hash))
+        select(col(Complaint.id), col(Complaint.week), col(Complaint.text_redacted))
         .where(col(Complaint.week).in_(list(weeks)))
         .order_by(col(Complaint.id))
     )
-    return [WindowComplaint(i, w, h) for i, w, h in session.execute(q)]
+    return [
+        WindowComplaint(i, w, blake2b(t.encode(), digest_size=16).digest())
+        for i, w, t in session.execute(q.execution_options(yield_per=_PAGE))
+    ]
 
 
 def texts_of(*, session: Session, ids: Sequence[int]) -> list[str]:
