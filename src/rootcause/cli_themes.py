@@ -69,7 +69,7 @@ def themes(
             err=True,
         )
     # The table shows no causes or quotes (the JSON has both), and counts what was just mined.
-    tally = run.tally() if run is not None and not as_json else None
+    tally = run.tally() if run is not None else None
     summary = week_summary(engine, settings, iso, details=as_json, tally=tally)
     if as_json:
         echo_json(summary.as_dict())

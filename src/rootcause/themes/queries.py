@@ -237,7 +237,13 @@ def window_is_mined(*, session: Session, week: str, weeks: Sequence[str]) -> boo
             col(ThemeAssignment.window_end_week) == week,
         )
     )
-    return total > 0 and int(assigned or 0) == total
+    return is_mined(total, int(assigned or 0))
+
+
+def is_mined(window_complaints: int, assigned_by_this_fit: int) -> bool:
+    """The window is mined when it has complaints and the fit for its last week assigned every
+    one of them (the rule `window_is_mined` and `week_summary` share)."""
+    return window_complaints > 0 and assigned_by_this_fit == window_complaints
 
 
 def complaints_per_week(*, session: Session, weeks: Sequence[str]) -> dict[str, int]:

@@ -118,19 +118,20 @@ def week_summary(
 
     `details=False` leaves out each theme's cause mix and representative complaints (empty),
     which a table of counts and trends does not show: at a million complaints the causes
-    alone were half the time. `tally` gives the window's counts when the caller has them
-    (`ThemeRun.tally()` right after mining) instead of counting a million rows again.
+    alone were half the time. With `details=False`, `tally` gives the window's counts when the
+    caller has them (`ThemeRun.tally()` right after mining) instead of counting a million rows
+    again; with details it is counted anyway, since a handed tally has no cause mix.
     """
     cfg = settings.themes
     weeks = [str(w) for w in week.window(cfg.window_weeks)]
     this = str(week)
     with session_scope(engine) as session:
-        if tally is None:
+        if tally is None or details:  # a handed tally has no cause mix
             tally = queries.window_tally(session=session, weeks=weeks, week=this, causes=details)
         counts, causes = tally.weekly, tally.causes
         per_week = queries.complaints_per_week(session=session, weeks=weeks)
         total = sum(per_week.values())
-        mined = total > 0 and tally.assigned_now == total  # as queries.window_is_mined
+        mined = queries.is_mined(total, tally.assigned_now)
         theme_ids = sorted({t for t, _ in counts if t is not None})
         themes = {t: queries.get_theme(session=session, theme_id=t) for t in theme_ids}
         reps = (
