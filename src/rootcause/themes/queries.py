@@ -41,9 +41,9 @@ class UnknownThemeError(RootcauseError):
 
 
 class WindowComplaint(NamedTuple):
-    """A window complaint without its text: a window holds a million of them, and their texts
-    (read with `texts_of` where needed) were most of a run's memory. A tuple, not a dataclass:
-    building a million frozen dataclasses was most of the time it took to read a window.
+    """A window complaint without its text: a window holds a million of them, so their texts
+    are read with `texts_of` only where needed. A tuple, not a dataclass: building a million
+    frozen dataclasses was most of the time it took to read a window.
 
     `text_key` is a digest of the redacted text, the text the model sees: equal texts, equal
     keys, so duplicates are told apart without keeping the texts.
@@ -188,8 +188,8 @@ def replace_assignments(
     rows: Sequence[tuple[int, int | None, float]],
 ) -> None:
     """One assignment per window complaint, (complaint id, theme id or None, probability), by
-    the fit for `week`: the previous fit's rows for them are replaced. Rows are plain tuples: a
-    window is a million of them, and a dict per row was a fifth of a run's memory."""
+    the fit for `week`: the previous fit's rows for them are replaced. Rows are plain tuples,
+    not a dict each: a window is a million of them."""
     in_window = select(col(Complaint.id)).where(col(Complaint.week).in_(list(weeks)))
     session.execute(delete(ThemeAssignment).where(col(ThemeAssignment.complaint_id).in_(in_window)))
     dialect = session.get_bind().dialect.name
