@@ -14,7 +14,7 @@ from typing import Any
 from bench.generate import write_csv
 
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "real"
-ROUNDS = 3
+ROUNDS = 5
 FILES = ("cfpb_complaints.csv", "twcs_customer_tweets.csv", "airline_complaint_tweets.csv")
 
 
@@ -45,7 +45,7 @@ def measure(workdir: Path) -> dict[str, Any]:
     for text in texts:
         clf.nlp.make_doc(text)
     list(clf.predict(texts[:200]))
-    # Best of three, alternating the two, so a busy moment on the machine hits neither alone.
+    # Best of ROUNDS, alternating the two, so a busy moment on the machine hits neither alone.
     tokenizer_s = predict_s = float("inf")
     for _ in range(ROUNDS):
         start = time.perf_counter()

@@ -58,22 +58,3 @@ def test_classify_train_rebuild_matches_the_shipped_model(tmp_path, taxonomy, ex
     assert report.version == shipped["version"]
     assert abs(report.test["accuracy"] - shipped["test"]["accuracy"]) <= 0.02
     assert abs(report.test["macro_f1"] - shipped["test"]["macro_f1"]) <= 0.02
-
-
-def test_classify_predict_leaves_the_garbage_collector_as_it_found_it():
-    # Predict pauses the cyclic collector inside a batch only; the caller's setting survives,
-    # and the caller's code between predictions runs with it.
-    import gc
-
-    clf = Classifier(DEFAULT_MODEL)
-    texts = ["The courier left it at the wrong address."] * 5
-    seen = []
-    for _ in clf.predict(texts, batch_size=2):
-        seen.append(gc.isenabled())
-    assert seen == [True] * 5 and gc.isenabled()
-    gc.disable()
-    try:
-        assert len(list(clf.predict(texts, batch_size=2))) == 5
-        assert not gc.isenabled()
-    finally:
-        gc.enable()

@@ -10,7 +10,7 @@ It writes `doc.cats`; the matched spans stay in `doc.spans["rules"]` as evidence
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,8 @@ RULES_KEY = "rules"
 RULE_SPANS = "rule_spans"  # doc.user_data key: the deduplicated rule spans, found once
 BOW_ARCHITECTURE = "rootcause.TextCatBOW.v2"  # v1 (no length scaling) still loads
 RULER = "span_ruler"
+TEXTCAT = "textcat"
+SCORES = "rootcause_causes"  # the component that writes the final scores
 MAX_FORMS = 400  # spellings kept per lemma pattern; a handful of verbs gives a few dozen
 CHURN_LABEL = "churn"
 
@@ -199,7 +201,7 @@ def build_nlp(taxonomy: Taxonomy, *, ngram_size: int = 2) -> Language:
     `nlp.initialize()` clears the ruler, so rules are added after it (`add_rules`)."""
     nlp = spacy.blank("en")
     nlp.add_pipe("rootcause_rules", name=RULER)
-    textcat = nlp.add_pipe("textcat", config={"model": {
+    textcat = nlp.add_pipe(TEXTCAT, config={"model": {
         "@architectures": BOW_ARCHITECTURE, "exclusive_classes": True,
         "ngram_size": ngram_size, "no_output_layer": False,
     }})  # fmt: skip
@@ -225,9 +227,11 @@ def combine(
 def rule_spans(doc: Doc) -> list[Any]:
     """Matched rule spans, one per (cause, start, end): a word form and a lemma pattern that
     match the same words count once."""
+    if RULES_KEY not in doc.spans:  # most documents: `get` would raise and catch a KeyError
+        return []
     seen: set[tuple[str, int, int]] = set()
     spans = []
-    for span in doc.spans.get(RULES_KEY, []):
+    for span in doc.spans[RULES_KEY]:
         key = (span.label_, span.start, span.end)
         if key not in seen:
             seen.add(key)
@@ -270,26 +274,33 @@ class CauseScores:
         if not docs:
             return docs
         causes = list(docs[0].cats)
-        column = {c: i for i, c in enumerate(causes)}
         probs = np.array([[doc.cats[c] for c in causes] for doc in docs], dtype="float64")
-        matches = np.zeros_like(probs)
+        for doc, row in zip(docs, self.score(docs, probs, causes).tolist(), strict=True):
+            doc.cats = dict(zip(causes, row, strict=True))
+        return docs
+
+    def score(self, docs: Sequence[Doc], probs: Any, causes: Sequence[str]) -> Any:
+        """Final scores, one row per document, from the classifier's probabilities (`probs`,
+        columns in `causes` order) and each document's rule matches. `predict` calls this with
+        the textcat's own output matrix, skipping the per-document `doc.cats` dicts both sides
+        would otherwise write and read back."""
+        column = {c: i for i, c in enumerate(causes)}
+        matches = np.zeros((len(docs), len(causes)), dtype="float64")
         for row, doc in enumerate(docs):
             spans = rule_spans(doc)
             doc.user_data[RULE_SPANS] = spans
             for span in spans:
                 if span.label_ in column:
                     matches[row, column[span.label_]] += 1
-        logits = np.log(np.maximum(probs, 1e-9)) + self.rule_weight * np.minimum(matches, 2)
+        logits = np.log(np.maximum(np.asarray(probs, dtype="float64"), 1e-9))
+        logits += self.rule_weight * np.minimum(matches, 2)
         logits /= self.temperature
         exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        scores = exp / exp.sum(axis=1, keepdims=True)
-        for doc, row in zip(docs, scores.tolist(), strict=True):
-            doc.cats = dict(zip(causes, row, strict=True))
-        return docs
+        return exp / exp.sum(axis=1, keepdims=True)
 
 
 @Language.factory(
-    "rootcause_causes",
+    SCORES,
     default_config={"rule_weight": 1.0, "temperature": 1.0},
 )
 def make_cause_scores(

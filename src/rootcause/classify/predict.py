@@ -11,15 +11,23 @@ import gc
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import spacy
+from spacy.pipeline import TextCategorizer
 from spacy.tokens import Doc
 
-import rootcause.classify.nlp  # noqa: F401  (registers the rootcause_causes factory)
-from rootcause.classify.nlp import CHURN_LABEL, RULE_SPANS
+from rootcause.classify.nlp import (  # importing it registers our factories
+    CHURN_LABEL,
+    RULE_SPANS,
+    RULER,
+    SCORES,
+    TEXTCAT,
+    CauseScores,
+    TaxonomyRuler,
+)
 from rootcause.classify.text import LEXICON_WORD, model_text
 from rootcause.classify.train import META_FILE
 from rootcause.errors import RootcauseError
@@ -58,13 +66,36 @@ class Classifier:
         self.threshold: float = float(self.meta["review_threshold"])
         self.lexicon: dict[str, dict[str, float]] = self.meta["lexicon"]
         self.nlp = spacy.load(path)
+        # `predict` drives the three components itself (see `_predict_batch`).
+        self.ruler: TaxonomyRuler = self.nlp.get_pipe(RULER)  # type: ignore[assignment]
+        self.textcat: TextCategorizer = self.nlp.get_pipe(TEXTCAT)  # type: ignore[assignment]
+        self.cause_scores: CauseScores = self.nlp.get_pipe(SCORES)  # type: ignore[assignment]
 
-    def predict(self, texts: Iterable[str], *, batch_size: int = 512) -> Iterator[Prediction]:
+    def predict(
+        self, texts: Iterable[str], *, batch_size: int = 4096, batch_chars: int = 1_000_000
+    ) -> Iterator[Prediction]:
+        """Predictions in the order of `texts`, computed a batch at a time.
+
+        A batch ends at `batch_size` texts or `batch_chars` characters, whichever comes first.
+        Every stage ran faster per text in large batches (12,987 real complaints, CPU time,
+        best of 9: 1.35 s in batches of 512, 1.22 s in batches of 4096); the character cap
+        bounds what the batch's documents hold (~100 bytes a character) when complaints are
+        long narratives.
+        """
         # Batches go through the components directly: `nlp.pipe`'s generic plumbing (contexts,
-        # error handlers, per-component re-batching) cost a tenth of predict's time. The model
-        # text rides along for the evidence words; rebuilding it from the tokens cost more.
-        remaining = iter(texts)
-        while batch := list(islice(remaining, batch_size)):
+        # error handlers, per-component re-batching) cost a tenth of predict's time, and the
+        # textcat's score matrix goes straight into the cause scores instead of through a
+        # `doc.cats` dict per document. The model text rides along for the evidence words;
+        # rebuilding it from the tokens cost more.
+        batch: list[str] = []
+        chars = 0
+        for text in texts:
+            batch.append(text)
+            chars += len(text)
+            if len(batch) >= batch_size or chars >= batch_chars:
+                yield from self._predict_batch(batch)
+                batch, chars = [], 0
+        if batch:
             yield from self._predict_batch(batch)
 
     def _predict_batch(self, texts: list[str]) -> list[Prediction]:
@@ -77,16 +108,23 @@ class Classifier:
         gc.disable()
         try:
             batch = [model_text(text) for text in texts]
-            docs: Iterable[Doc] = [self.nlp.make_doc(text) for text in batch]
-            for _, proc in self.nlp.pipeline:
-                docs = proc.pipe(docs, batch_size=len(batch))  # type: ignore[attr-defined]
-            return [self._prediction(doc, text) for doc, text in zip(docs, batch, strict=True)]
+            docs = [self.ruler(self.nlp.make_doc(text)) for text in batch]
+            causes = self.textcat.labels
+            probs = self.textcat.predict(docs)
+            # A document without words gets no opinion from the classifier, as spaCy answers a
+            # batch of only such documents; in a mixed batch it would get the model's bias.
+            probs[[i for i, doc in enumerate(docs) if not len(doc)]] = 0.0
+            scores = self.cause_scores.score(docs, probs, causes)
+            rows = np.round(scores, 4).tolist()
+            return [
+                self._prediction(doc, text, dict(zip(causes, row, strict=True)))
+                for doc, text, row in zip(docs, batch, rows, strict=True)
+            ]
         finally:
             if was_enabled:
                 gc.enable()
 
-    def _prediction(self, doc: Doc, text: str) -> Prediction:
-        scores = {c: round(float(p), 4) for c, p in doc.cats.items()}
+    def _prediction(self, doc: Doc, text: str, scores: dict[str, float]) -> Prediction:
         cause = max(scores, key=scores.__getitem__)
         confidence = scores[cause]
         evidence: list[dict[str, Any]] = []
@@ -118,7 +156,7 @@ class Classifier:
             if span.label_ != cause and span.label_ not in secondary:
                 secondary.append(span.label_)
         weights = self.lexicon.get(cause, {})
-        words = weights.keys() & set(LEXICON_WORD.findall(text.lower()))
+        words = set(filter(weights.__contains__, LEXICON_WORD.findall(text.lower())))
         for word in sorted(words, key=lambda w: (-weights[w], w))[:3]:
             evidence.append(
                 {"kind": "token", "cause": cause, "text": word, "weight": weights[word]}

@@ -28,7 +28,7 @@ from thinc.api import fix_random_seed
 
 from rootcause.classify.data import LabelledText, stratified_split
 from rootcause.classify.evaluate import classification_metrics, expected_calibration_error
-from rootcause.classify.nlp import add_rules, build_nlp, combine, rule_counts
+from rootcause.classify.nlp import SCORES, add_rules, build_nlp, combine, rule_counts
 from rootcause.classify.text import LEXICON_WORD, model_text
 from rootcause.errors import ConfigError, RootcauseError
 from rootcause.taxonomy import Taxonomy
@@ -288,7 +288,7 @@ def train_classifier(
     correct = [p == g for p, g in zip(test_pred, test_gold, strict=True)]
 
     version = model_version(config_bytes, [*examples, *train_only], taxonomy)
-    nlp.add_pipe("rootcause_causes", config={"rule_weight": weight, "temperature": temperature})
+    nlp.add_pipe(SCORES, config={"rule_weight": weight, "temperature": temperature})
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     nlp.meta.update({"name": "rootcause_causes", "version": "0.0.0", "description": version})
