@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from hashlib import blake2b
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, String, Text, UniqueConstraint
@@ -59,6 +60,14 @@ class FixStatus(StrEnum):
     reopened = "reopened"
 
 
+def text_digest(text_redacted: str) -> bytes:
+    """16 bytes that tell one redacted text from another. Stored with each complaint at ingest,
+    so the theme miner de-duplicates a window of a million complaints by reading 16 bytes each
+    instead of their texts. (Not `text_hash`: that ignores case and spacing, and is per source.)
+    """
+    return blake2b(text_redacted.encode(), digest_size=16).digest()
+
+
 class IngestRun(SQLModel, table=True):
     """One `rootcause ingest` of one file; counts are updated with each committed batch."""
 
@@ -89,6 +98,8 @@ class Complaint(SQLModel, table=True):
     text_original: str = Field(sa_column=Column(Text, nullable=False))
     text_redacted: str = Field(sa_column=Column(Text, nullable=False))
     text_hash: str = Field(max_length=40)
+    # `text_digest(text_redacted)`: themes tell repeated texts apart by it, without reading them
+    text_digest: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     week: str = Field(max_length=8)  # indexed with channel, below
     channel: str | None = Field(default=None, max_length=40)

@@ -36,9 +36,9 @@ def insert_ignoring_conflicts(session: Session, model: type[SQLModel]) -> Insert
 
 
 _COMPLAINT_COLUMNS = (
-    "source", "external_id", "text_original", "text_redacted", "text_hash", "received_at", "week",
-    "channel", "customer_id", "order_id", "agent_id", "product", "first_response_at",
-    "resolved_at", "ingested_at", "ingest_run_id",
+    "source", "external_id", "text_original", "text_redacted", "text_hash", "text_digest",
+    "received_at", "week", "channel", "customer_id", "order_id", "agent_id", "product",
+    "first_response_at", "resolved_at", "ingested_at", "ingest_run_id",
 )  # fmt: skip
 _SQLITE_INSERT = (
     f"INSERT INTO complaint ({', '.join(_COMPLAINT_COLUMNS)}) "

@@ -18,6 +18,7 @@ from rootcause.ingest.normalize import (
     text_fingerprint,
 )
 from rootcause.ingest.problems import RowRejected
+from rootcause.models import text_digest
 from rootcause.redact import RedactionPolicy
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -27,8 +28,8 @@ DATE = "2026-11-18T09:30:00Z"
 CARD = "4111 1111 1111 1111"  # Luhn-valid test card number
 
 EXPECTED_KEYS = {
-    "external_id", "text_original", "text_redacted", "text_hash", "received_at", "week",
-    "channel", "customer_id", "order_id", "agent_id", "product", "first_response_at",
+    "external_id", "text_original", "text_redacted", "text_hash", "text_digest", "received_at",
+    "week", "channel", "customer_id", "order_id", "agent_id", "product", "first_response_at",
     "resolved_at",
 }  # fmt: skip
 
@@ -398,6 +399,11 @@ def test_ingest_normalize_redacts_text_redacted_but_not_text_original() -> None:
     assert record["text_redacted"] == "Please refund card [CARD] and mail [EMAIL]"
     assert "4111" not in record["text_redacted"]
     assert record["text_hash"] == text_fingerprint(text)  # the hash is of the original
+    # ... and the themes' digest of the redacted text: two cards, one theme document
+    assert record["text_digest"] == text_digest("Please refund card [CARD] and mail [EMAIL]")
+    other = normalise(row(text=text.replace(CARD, "5555 5555 5555 4444")))
+    assert other["text_digest"] == record["text_digest"]
+    assert other["text_hash"] != record["text_hash"]
 
 
 def test_ingest_normalize_redaction_policy_masks_order_numbers_only_when_asked() -> None:

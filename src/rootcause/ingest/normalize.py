@@ -19,6 +19,7 @@ from typing import Any
 from rootcause.ingest import problems as p
 from rootcause.ingest.dates import parse_datetime
 from rootcause.ingest.problems import RowRejected
+from rootcause.models import text_digest
 from rootcause.period import IsoWeek
 from rootcause.redact import RedactionPolicy, redact_text
 
@@ -204,10 +205,12 @@ def normalise_row(
     else:
         received_at = default_received_at
     text_nfc = unicodedata.normalize("NFC", text)
+    redacted = redact_text(text_nfc, rules.redaction)
     return {
         "external_id": external_id,
         "text_original": text_nfc,
-        "text_redacted": redact_text(text_nfc, rules.redaction),
+        "text_redacted": redacted,
+        "text_digest": text_digest(redacted),
         "text_hash": text_fingerprint(text_nfc),
         "received_at": received_at,
         "week": week_of(received_at.date()),

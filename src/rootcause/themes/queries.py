@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from hashlib import blake2b
 from typing import Any, NamedTuple
 
 from sqlalchemy import case, delete, func, literal, select, update
@@ -24,6 +23,7 @@ from rootcause.models import (
     Fix,
     Theme,
     ThemeAssignment,
+    text_digest,
 )
 from rootcause.store import insert_ignoring_conflicts, sqlite_time
 
@@ -45,8 +45,9 @@ class WindowComplaint(NamedTuple):
     are read with `texts_of` only where needed. A tuple, not a dataclass: building a million
     frozen dataclasses was most of the time it took to read a window.
 
-    `text_key` is a digest of the redacted text, the text the model sees: equal texts, equal
-    keys, so duplicates are told apart without keeping the texts.
+    `text_key` is the digest of the redacted text stored at ingest (`models.text_digest`), the
+    text the model sees: equal texts, equal keys, so duplicates are told apart without
+    keeping the texts.
     """
 
     id: int
@@ -55,16 +56,24 @@ class WindowComplaint(NamedTuple):
 
 
 def window_complaints(*, session: Session, weeks: Sequence[str]) -> list[WindowComplaint]:
-    """The window's complaints, oldest id first."""
+    """The window's complaints, oldest id first, with the digest stored at ingest: reading
+    and hashing the texts instead took mining a 1.2M-complaint window from 41 s to 46 s. A
+    complaint stored without one (inserted some other way) is hashed here."""
     q = (
-        select(col(Complaint.id), col(Complaint.week), col(Complaint.text_redacted))
+        select(col(Complaint.id), col(Complaint.week), col(Complaint.text_digest))
         .where(col(Complaint.week).in_(list(weeks)))
         .order_by(col(Complaint.id))
     )
-    return [
-        WindowComplaint(i, w, blake2b(t.encode(), digest_size=16).digest())
-        for i, w, t in session.execute(q.execution_options(yield_per=_PAGE))
+    rows = [
+        WindowComplaint(i, w, d)
+        for i, w, d in session.execute(q.execution_options(yield_per=_PAGE))
     ]
+    missing = [n for n, row in enumerate(rows) if row.text_key is None]
+    if missing:
+        texts = texts_of(session=session, ids=[rows[n].id for n in missing])
+        for n, text in zip(missing, texts, strict=True):
+            rows[n] = rows[n]._replace(text_key=text_digest(text))
+    return rows
 
 
 def texts_of(*, session: Session, ids: Sequence[int]) -> list[str]:
