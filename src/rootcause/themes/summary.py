@@ -136,7 +136,11 @@ def week_summary(
         themes = {t: queries.get_theme(session=session, theme_id=t) for t in theme_ids}
         reps = (
             queries.representatives(
-                session=session, theme_ids=theme_ids, weeks=weeks, limit=cfg.representatives
+                session=session,
+                theme_ids=theme_ids,
+                weeks=weeks,
+                limit=cfg.representatives,
+                mined_for=this if mined else None,
             )
             if details
             else {}

@@ -256,8 +256,11 @@ def test_mine_representatives_are_distinct_past_a_run_of_duplicates(engine):
                                   week=weeks[n], channel="email", ingested_at=when)  # fmt: skip
             session.add(complaint)
             session.flush()
+            # as stored after mining W40: the old week's complaints were last assigned by a
+            # fit whose window held them (W33's), the rest by W40's
+            mark = "2026-W33" if weeks[n] == "2026-W30" else "2026-W40"
             session.add(ThemeAssignment(complaint_id=complaint.id, theme_id=theme.id,
-                                        probability=probability[n], window_end_week="2026-W40",
+                                        probability=probability[n], window_end_week=mark,
                                         assigned_at=when))  # fmt: skip
         session.flush()
         reps = theme_queries.representatives(
@@ -266,7 +269,13 @@ def test_mine_representatives_are_distinct_past_a_run_of_duplicates(engine):
         other_week = theme_queries.representatives(
             session=session, theme_ids=[theme.id], weeks=["2026-W41"], limit=3
         )[theme.id]
+        # A mined window's assignments are found by the fit's mark: the same three.
+        by_mark = theme_queries.representatives(
+            session=session, theme_ids=[theme.id], weeks=["2026-W40"], limit=3,
+            mined_for="2026-W40",
+        )[theme.id]  # fmt: skip
     assert [r.text for r in reps] == ["same words", "second", "third"]
+    assert by_mark == reps
     assert reps[0].complaint_id < reps[1].complaint_id < reps[2].complaint_id
     assert other_week == []
 

@@ -5,7 +5,8 @@ Revises: 0003
 Create Date: 2026-12-07
 
 The theme miner de-duplicates a window by this digest; it had hashed every window text on every
-run. Existing complaints are filled in here, a batch at a time.
+run. Existing complaints are filled in here, a batch at a time; an index on (week, id, digest) lets
+the miner read a window without touching the wide complaint rows.
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ def upgrade() -> None:
             break
         conn.execute(update, [{"cid": i, "digest": text_digest(t)} for i, t in rows])
         after = rows[-1][0]
+    op.create_index("ix_complaint_week_digest", "complaint", ["week", "id", "text_digest"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_complaint_week_digest", table_name="complaint")
     with op.batch_alter_table("complaint") as batch:
         batch.drop_column("text_digest")
