@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from rootcause import store
+from rootcause import csvrows, store
 from rootcause.errors import InputError
 
 COLUMNS = ("complaint_id", "source", "external_id", "received_at", "channel", "predicted",
@@ -62,7 +62,7 @@ def import_labels(
     if not path.is_file():
         raise InputError(path, "no such file")
     with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
+        reader = csvrows.DictReader(fh)
         missing = {"complaint_id", "label"} - set(reader.fieldnames or ())
         if missing:
             raise InputError(path, f"no '{sorted(missing)[0]}' column", line=1)
@@ -70,7 +70,7 @@ def import_labels(
         problems: list[str] = []
         skipped = 0
         for row in reader:
-            line = reader.line_num
+            line = reader.record_line
             label = unsafe_cell((row.get("label") or "").strip())
             if not label:
                 skipped += 1

@@ -9,7 +9,6 @@ corrected file can simply be loaded again.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
+from rootcause import csvrows
 from rootcause.errors import InputError
 from rootcause.models import Volume, utcnow
 from rootcause.period import IsoWeek
@@ -45,14 +45,14 @@ def import_volumes(path: Path, *, session: Session) -> VolumeImport:
     rows: dict[tuple[str, str], tuple[int | None, int | None]] = {}
     problems: list[str] = []
     with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
+        reader = csvrows.DictReader(fh)
         fields = set(reader.fieldnames or ())
         if "week" not in fields:
             raise InputError(path, "no 'week' column", line=1)
         if not fields & {"contacts", "orders"}:
             raise InputError(path, "no 'contacts' or 'orders' column", line=1)
         for row in reader:
-            line = reader.line_num
+            line = reader.record_line
             try:
                 week = str(IsoWeek.parse((row.get("week") or "").strip()))
             except ValueError as exc:

@@ -39,6 +39,7 @@ def test_review_export_then_import_round_trip(env, settings, tmp_path, capsys):
 
     rows[0]["label"], rows[1]["label"] = "agent_error", "not_a_cause"
     rows[2]["label"] = "order_mixup"
+    rows[1]["text"] += "\nas a spreadsheet keeps a line break"  # the bad row spans two lines
     bad = tmp_path / "bad.csv"
     with bad.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -46,12 +47,14 @@ def test_review_export_then_import_round_trip(env, settings, tmp_path, capsys):
         writer.writerows(rows)
     result = run_cli(capsys, "review", "--import", bad)
     assert result.code == 2
-    # The line is where the bad row ends in the file; a complaint's text may span lines.
+    # The line is where the bad row starts in the file (the line after the row before it
+    # ends), not where its two-line text ends.
     with bad.open(newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh)
         next(reader)
         ends = [reader.line_num for _ in reader]
-    expected = f"1 bad rows, nothing imported: line {ends[1]}: unknown cause 'not_a_cause'"
+    assert ends[1] > ends[0] + 1
+    expected = f"1 bad rows, nothing imported: line {ends[0] + 1}: unknown cause 'not_a_cause'"
     assert expected in result.err
     with Session(engine) as session:
         assert session.scalars(select(Label)).all() == []

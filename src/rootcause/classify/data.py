@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rootcause import csvrows
 from rootcause.errors import InputError
 
 
@@ -33,9 +33,9 @@ def read_labelled(path: Path, causes: Sequence[str]) -> list[LabelledText]:
                     except ValueError as exc:
                         raise InputError(path, f"not valid JSON: {exc}", line=line_no) from None
         else:
-            reader = csv.DictReader(fh)
+            reader = csvrows.DictReader(fh)
             for row in reader:
-                rows.append((reader.line_num, dict(row)))
+                rows.append((reader.record_line, dict(row)))
     out = []
     for line_no, row in rows:
         text, cause = row.get("text"), row.get("cause")

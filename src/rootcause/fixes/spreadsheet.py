@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from rootcause import csvrows
 from rootcause.errors import InputError, RootcauseError
 from rootcause.fixes.criterion import parse_criterion
 from rootcause.fixes.fields import parse_optional_date, parse_status
@@ -108,14 +109,14 @@ def _read(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str | None]]
         raise InputError(path, "no such file")
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
+            reader = csvrows.DictReader(fh)
             header = [h.strip() for h in reader.fieldnames or ()]
             if "id" not in header:
                 raise InputError(
                     path, "no 'id' column (export one with `rootcause fix export`)", line=1
                 )
             reader.fieldnames = header
-            return header, [(reader.line_num, dict(r)) for r in reader]
+            return header, [(reader.record_line, dict(r)) for r in reader]
     except UnicodeDecodeError:
         raise InputError(path, "not UTF-8 text; save the sheet as CSV UTF-8") from None
     except csv.Error as exc:
