@@ -7,7 +7,6 @@ Evidence is what a reviewer needs to trust or correct a verdict: the rule spans 
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from rootcause.classify.nlp import (  # importing it registers our factories
 from rootcause.classify.text import LEXICON_WORD, model_text
 from rootcause.classify.train import META_FILE
 from rootcause.errors import RootcauseError
+from rootcause.gcpause import paused_gc
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "model"
 
@@ -104,9 +104,7 @@ class Classifier:
         them all for nothing (about 7% of predict's time); a batch's own garbage is freed by
         reference counting, and anything cyclic waits at most one batch. Paused only while no
         caller code runs (the batch is built before it is handed out)."""
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_gc():
             batch = [model_text(text) for text in texts]
             docs = [self.ruler(self.nlp.make_doc(text)) for text in batch]
             causes = self.textcat.labels
@@ -120,9 +118,6 @@ class Classifier:
                 self._prediction(doc, text, dict(zip(causes, row, strict=True)))
                 for doc, text, row in zip(docs, batch, rows, strict=True)
             ]
-        finally:
-            if was_enabled:
-                gc.enable()
 
     def _prediction(self, doc: Doc, text: str, scores: dict[str, float]) -> Prediction:
         cause = max(scores, key=scores.__getitem__)

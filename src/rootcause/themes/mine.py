@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from rootcause.db import session_scope
+from rootcause.gcpause import paused_gc
 from rootcause.models import EmbedderState, ModelVersion, Theme, utcnow
 from rootcause.period import IsoWeek
 from rootcause.settings import Settings, ThemeSettings
@@ -116,14 +117,14 @@ def mine_themes(
 
     say("clustering")
     t = time.perf_counter()
-    first, inverse, weights = _deduplicate([c.text_key for c in complaints])
+    first, inverse, weights = _deduplicate(complaints.keys)
     unique_vectors = vectors[first]
     # The topic model learns from a seeded sample past fit_sample; the rest is assigned. Only
     # the texts it learns from are read.
     sample = sample_rows(len(first), cfg.fit_sample, cfg.seed)
     rows = first if sample is None else first[sample]
     with session_scope(engine) as session:
-        docs = queries.texts_of(session=session, ids=[complaints[i].id for i in rows])
+        docs = queries.texts_of(session=session, ids=[complaints.ids[i] for i in rows])
     # Labels ignore this window's names and boilerplate, and whatever the embedder ignores.
     stop_words = stop_words_for(docs, cfg.stop_words)
     boilerplate = boilerplate_sentences(docs)
@@ -152,24 +153,25 @@ def mine_themes(
         members = (
             queries.window_members(session=session, weeks=weeks, theme_ids=stale) if stale else {}
         )
-        index = {c.id: i for i, c in enumerate(complaints)} if members else {}
+        index = {cid: i for i, cid in enumerate(complaints.ids)} if members else {}
         known = _known_themes(themes, members, index, vectors, embedder.id)
         fit, topic_theme = _match(cfg, model, fit, known)
         if sample is not None:
             fit = extend_fit(cfg, fit, sample, unique_vectors, weights)
         doc_topic = fit.topics[inverse]
-        mined, weekly = _save(
-            session,
-            week=str(week),
-            weeks=weeks,
-            complaints=complaints,
-            doc_topic=doc_topic,
-            similarity=fit.similarity[inverse],
-            fit=fit,
-            topic_theme=topic_theme,
-            themes={th.id: th for th in themes if th.id is not None},
-            embedder_id=embedder.id,
-        )
+        with paused_gc():  # a row per window complaint, built and written
+            mined, weekly = _save(
+                session,
+                week=str(week),
+                weeks=weeks,
+                complaints=complaints,
+                doc_topic=doc_topic,
+                similarity=fit.similarity[inverse],
+                fit=fit,
+                topic_theme=topic_theme,
+                themes={th.id: th for th in themes if th.id is not None},
+                embedder_id=embedder.id,
+            )
     clock["save"] = time.perf_counter() - t
     clock["total"] = time.perf_counter() - started
     unassigned = int((doc_topic == -1).sum())
@@ -216,7 +218,7 @@ def _deduplicate(
 def _choose_embedder(
     engine: Engine,
     cfg: ThemeSettings,
-    complaints: Sequence[queries.WindowComplaint],
+    complaints: queries.WindowComplaints,
     week: IsoWeek,
     weeks: Sequence[str],
     refit: bool,
@@ -247,7 +249,7 @@ def _choose_embedder(
             embedder = TfidfSvdEmbedder.from_bytes(state.state)
             # A share is a share: 20,000 new complaints measure it as well as a million do.
             fresh_ids = seeded_sample(
-                [c.id for c in complaints if c.id in new], _UNKNOWN_SAMPLE, cfg.seed
+                [i for i in complaints.ids if i in new], _UNKNOWN_SAMPLE, cfg.seed
             )
             with session_scope(engine) as session:
                 fresh = queries.texts_of(session=session, ids=fresh_ids)
@@ -256,7 +258,7 @@ def _choose_embedder(
                 return embedder, False
             reason = f"{unknown:.0%} of the new complaints' words are unknown to it"
     with session_scope(engine) as session:
-        texts = queries.texts_of(session=session, ids=[c.id for c in complaints])
+        texts = queries.texts_of(session=session, ids=complaints.ids)
     embedder = fit_tfidf_svd(texts, params)
     del texts
     log.info("fitting the TF-IDF embedder on %d complaints (%s)", len(complaints), reason)
@@ -292,13 +294,13 @@ def _choose_embedder(
 def _embed_with_cache(
     engine: Engine,
     embedder: Embedder,
-    complaints: Sequence[queries.WindowComplaint],
+    complaints: queries.WindowComplaints,
     weeks: Sequence[str],
 ) -> tuple[NDArray[np.float32], int]:
     """Vectors for every window complaint (rows in `complaints` order): cached ones are read,
     the rest embedded and cached, one committed batch at a time. Vectors stream straight into
     one float32 matrix, a page at a time; no per-complaint Python objects are kept."""
-    row = {c.id: i for i, c in enumerate(complaints)}
+    row = {cid: i for i, cid in enumerate(complaints.ids)}
     out: NDArray[np.float32] | None = None
     found = np.zeros(len(complaints), dtype=bool)
 
@@ -309,23 +311,24 @@ def _embed_with_cache(
         out[rows] = block
         found[rows] = True
 
-    with session_scope(engine) as session:
+    with session_scope(engine) as session, paused_gc():
         for ids, data in queries.cached_vector_pages(
             session=session, embedder=embedder.id, weeks=weeks
         ):
             put([row[i] for i in ids], from_bytes(b"".join(data)).reshape(len(ids), -1))
     missing = np.flatnonzero(~found)
     for start in range(0, len(missing), _EMBED_BATCH):
-        batch = [complaints[i] for i in missing[start : start + _EMBED_BATCH]]
+        rows = missing[start : start + _EMBED_BATCH].tolist()
+        batch = [complaints.ids[i] for i in rows]
         with session_scope(engine) as session:
-            vectors = embedder.embed(queries.texts_of(session=session, ids=[c.id for c in batch]))
+            vectors = embedder.embed(queries.texts_of(session=session, ids=batch))
         with session_scope(engine) as session:
             queries.store_vectors(
                 session=session,
                 embedder=embedder.id,
-                vectors=[(c.id, to_bytes(v)) for c, v in zip(batch, vectors, strict=True)],
+                vectors=[(i, to_bytes(v)) for i, v in zip(batch, vectors, strict=True)],
             )
-        put([row[c.id] for c in batch], np.asarray(vectors, dtype=np.float32))
+        put(rows, np.asarray(vectors, dtype=np.float32))
     assert out is not None  # the window is never empty here
     return out, len(missing)
 
@@ -398,7 +401,7 @@ def _save(
     *,
     week: str,
     weeks: Sequence[str],
-    complaints: Sequence[queries.WindowComplaint],
+    complaints: queries.WindowComplaints,
     doc_topic: NDArray[np.int64],
     similarity: NDArray[np.float64],
     fit: TopicFit,
@@ -410,9 +413,9 @@ def _save(
     themes and the complaints saved per (theme id or None, week)."""
     now = utcnow()
     topic_weeks: dict[int, list[str]] = {}
-    for complaint, topic in zip(complaints, doc_topic.tolist(), strict=True):
+    for complaint_week, topic in zip(complaints.weeks, doc_topic.tolist(), strict=True):
         if topic >= 0:
-            topic_weeks.setdefault(topic, []).append(complaint.week)
+            topic_weeks.setdefault(topic, []).append(complaint_week)
     mined: list[MinedTheme] = []
     theme_of_topic: dict[int, int] = {}
     for topic in fit.topic_ids:
@@ -445,7 +448,7 @@ def _save(
         mined.append(MinedTheme(theme.id, theme.label, words.keywords, len(seen), created))
     probability = np.clip(similarity, 0.0, 1.0).tolist()
     theme_ids = [theme_of_topic.get(t) if t >= 0 else None for t in doc_topic.tolist()]
-    rows = list(zip([c.id for c in complaints], theme_ids, probability, strict=True))
+    rows = list(zip(complaints.ids, theme_ids, probability, strict=True))
     queries.replace_assignments(session=session, weeks=weeks, week=week, assigned_at=now, rows=rows)
-    weekly = Counter(zip(theme_ids, (c.week for c in complaints), strict=True))
+    weekly = Counter(zip(theme_ids, complaints.weeks, strict=True))
     return sorted(mined, key=lambda m: (-m.size, m.id)), dict(weekly)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import case, delete, func, literal, select, update
 from sqlmodel import Session, col
 
 from rootcause.errors import RootcauseError
+from rootcause.gcpause import paused_gc
 from rootcause.models import (
     Classification,
     Complaint,
@@ -40,39 +41,48 @@ class UnknownThemeError(RootcauseError):
         super().__init__(f"no theme with id {theme_id} (list them with `rootcause themes`)")
 
 
-class WindowComplaint(NamedTuple):
-    """A window complaint without its text: a window holds a million of them, so their texts
-    are read with `texts_of` only where needed. A tuple, not a dataclass: building a million
-    frozen dataclasses was most of the time it took to read a window.
+@dataclass(frozen=True)
+class WindowComplaints:
+    """The window's complaints without their texts, a list per column, oldest id first: a
+    window holds a million of them, so texts are read with `texts_of` only where needed, and
+    columns, not an object per complaint: building a million named tuples took 2.1 s of a
+    3.4 s window read, splitting the driver's pages into columns takes a tenth of that.
 
-    `text_key` is the digest of the redacted text stored at ingest (`models.text_digest`), the
+    `keys` are the digests of the redacted texts stored at ingest (`models.text_digest`), the
     text the model sees: equal texts, equal keys, so duplicates are told apart without
     keeping the texts.
     """
 
-    id: int
-    week: str
-    text_key: bytes
+    ids: list[int]
+    weeks: list[str]
+    keys: list[bytes]
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
-def window_complaints(*, session: Session, weeks: Sequence[str]) -> list[WindowComplaint]:
-    """The window's complaints, oldest id first, with the digest stored at ingest: reading
-    and hashing the texts instead took mining a 1.2M-complaint window from 41 s to 46 s. A
-    complaint stored without one (inserted some other way) is hashed here."""
+def window_complaints(*, session: Session, weeks: Sequence[str]) -> WindowComplaints:
+    """The window's complaints with the digest stored at ingest: reading and hashing the texts
+    instead took mining a 1.2M-complaint window from 41 s to 46 s. A complaint stored without
+    one (inserted some other way) is hashed here."""
     q = (
         select(col(Complaint.id), col(Complaint.week), col(Complaint.text_digest))
         .where(col(Complaint.week).in_(list(weeks)))
         .order_by(col(Complaint.id))
     )
-    # A Core connection, not the ORM session: its per-row overhead was a third of this read.
-    result = session.connection().execute(q.execution_options(yield_per=_PAGE))
-    rows = list(map(WindowComplaint._make, result))
-    missing = [n for n, row in enumerate(rows) if row.text_key is None]
+    window = WindowComplaints([], [], [])
+    with paused_gc():
+        for page in _pages(session, q):
+            ids, weeks_, keys = zip(*page, strict=True)
+            window.ids.extend(ids)
+            window.weeks.extend(weeks_)
+            window.keys.extend(keys)
+    missing = [n for n, key in enumerate(window.keys) if key is None]
     if missing:
-        texts = texts_of(session=session, ids=[rows[n].id for n in missing])
+        texts = texts_of(session=session, ids=[window.ids[n] for n in missing])
         for n, text in zip(missing, texts, strict=True):
-            rows[n] = rows[n]._replace(text_key=text_digest(text))
-    return rows
+            window.keys[n] = text_digest(text)
+    return window
 
 
 def texts_of(*, session: Session, ids: Sequence[int]) -> list[str]:
@@ -113,9 +123,34 @@ def cached_vector_pages(
     time: a million of them would not fit comfortably as Python objects at once, and a page is
     decoded with one numpy call instead of one per complaint."""
     q = _cached(embedder, weeks, col(Embedding.complaint_id), col(Embedding.vector))
-    result = session.connection().execute(q.execution_options(yield_per=page))  # Core: cheaper
-    for part in result.partitions():
-        yield [int(i) for i, _ in part], [bytes(v) for _, v in part]
+    for part in _pages(session, q, page):
+        ids, vectors = zip(*part, strict=True)
+        yield [int(i) for i in ids], [bytes(v) for v in vectors]
+
+
+def _pages(session: Session, q: Any, page: int = _PAGE) -> Iterator[Sequence[Any]]:
+    """The rows of `q` a page at a time, as plain tuples of what the driver returns (so only
+    for integer, text and bytes columns: nothing is converted).
+
+    A window is a million rows, and SQLAlchemy's per-row work was most of reading one: on
+    SQLite the query goes straight to the driver's cursor (1.2M window complaints: 3.7 s
+    through a Core connection, 1.0-1.3 s this way). Elsewhere it streams through Core, whose
+    server-side cursor keeps PostgreSQL from sending the whole result at once.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        result = connection.execute(q.execution_options(yield_per=page))
+        yield from result.partitions()
+        return
+    compiled = q.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), [params[name] for name in compiled.positiontup or ()])
+        while rows := cursor.fetchmany(page):
+            yield rows
+    finally:
+        cursor.close()
 
 
 def store_vectors(*, session: Session, embedder: str, vectors: Iterable[tuple[int, bytes]]) -> None:
@@ -197,22 +232,26 @@ def replace_assignments(
     rows: Sequence[tuple[int, int | None, float]],
 ) -> None:
     """One assignment per window complaint, (complaint id, theme id or None, probability), by
-    the fit for `week`: the previous fit's rows for them are replaced. Rows are plain tuples,
-    not a dict each: a window is a million of them."""
+    the fit for `week`: the previous fit's rows for them are replaced. `rows` must cover every
+    complaint of the window (the miner's do). Rows are plain tuples, not a dict each: a window
+    is a million of them."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and rows:
+        # Overwritten in place, not deleted and inserted again: on a 1.2M-complaint window the
+        # delete and re-insert took 10.7 s, this 5.4 s (the rows' B-tree pages are rewritten
+        # once, and no foreign key is checked again for a complaint that keeps its row).
+        stamp = sqlite_time(assigned_at)
+        values = [(c, t, p, week, stamp) for c, t, p in rows]
+        session.connection().exec_driver_sql(_SQLITE_UPSERT, values)
+        return
     in_window = select(col(Complaint.id)).where(col(Complaint.week).in_(list(weeks)))
     session.execute(delete(ThemeAssignment).where(col(ThemeAssignment.complaint_id).in_(in_window)))
-    dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql") and rows:
-        # Straight to the driver (executemany of tuples on SQLite, COPY on PostgreSQL) instead
-        # of SQLAlchemy's per-row parameter processing.
-        stamp = sqlite_time(assigned_at) if dialect == "sqlite" else assigned_at
-        values = ((c, t, p, week, stamp) for c, t, p in rows)
-        if dialect == "sqlite":
-            session.connection().exec_driver_sql(_SQLITE_ASSIGN, list(values))
-            return
+    if dialect == "postgresql" and rows:
+        # Straight to the driver (COPY) instead of SQLAlchemy's per-row parameter processing.
+        copied = ((c, t, p, week, assigned_at) for c, t, p in rows)
         cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor, cursor.copy(f"COPY themeassignment ({_ASSIGN_COLUMNS}) FROM STDIN") as copy:
-            for value in values:
+            for value in copied:
                 copy.write_row(value)
         return
     table = ThemeAssignment.__table__  # type: ignore[attr-defined]
@@ -226,7 +265,12 @@ def replace_assignments(
 
 
 _ASSIGN_COLUMNS = "complaint_id, theme_id, probability, window_end_week, assigned_at"
-_SQLITE_ASSIGN = f"INSERT INTO themeassignment ({_ASSIGN_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+_SQLITE_UPSERT = (
+    f"INSERT INTO themeassignment ({_ASSIGN_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (complaint_id) DO UPDATE SET theme_id = excluded.theme_id, "
+    "probability = excluded.probability, window_end_week = excluded.window_end_week, "
+    "assigned_at = excluded.assigned_at"
+)
 
 
 def window_is_mined(*, session: Session, week: str, weeks: Sequence[str]) -> bool:
