@@ -2,7 +2,7 @@
 
 Layers, later wins: defaults < `rootcause.toml` (or the file named by ROOTCAUSE_CONFIG) <
 ROOTCAUSE_* environment variables < CLI flags. Nested keys use a double underscore in the
-environment: ROOTCAUSE_INGEST__BATCH_SIZE=5000 sets `[ingest] batch_size`. Nothing here runs at
+environment: ROOTCAUSE_INGEST__BATCH_SIZE=20000 sets `[ingest] batch_size`. Nothing here runs at
 import time, so tests and the CLI each build exactly the settings they mean.
 """
 
@@ -27,7 +27,9 @@ class _Section(BaseModel):
 
 
 class IngestSettings(_Section):
-    batch_size: int = Field(5000, ge=1, le=50_000)
+    # Rows per transaction. Each commit writes every index page its rows touched; with a million
+    # complaints stored, 100k new ones took 8.8 s in batches of 5,000 and 6.1 s in 20,000.
+    batch_size: int = Field(20_000, ge=1, le=50_000)
     max_text_chars: int = Field(20_000, ge=100)
     # Rows whose received_at is further in the future than this are quarantined as implausible.
     max_future_days: int = Field(2, ge=0)

@@ -26,7 +26,7 @@ def test_settings_defaults_without_file_or_environment(tmp_path: Path) -> None:
     assert settings.database_url == "sqlite:///rootcause.db"
     assert settings.taxonomy_path is None
     assert settings.ingest == IngestSettings()
-    assert settings.ingest.batch_size == 5000
+    assert settings.ingest.batch_size == 20_000
     assert settings.ingest.max_text_chars == 20_000
     assert settings.ingest.max_future_days == 2
     assert settings.ingest.earliest_year == 1990
@@ -76,7 +76,7 @@ def test_settings_config_env_file_replaces_cwd_file(tmp_path: Path) -> None:
     explicit = write_toml(tmp_path / "explicit.toml", "[report]\ntrend_weeks = 20\n")
     settings = load_settings(environ={"ROOTCAUSE_CONFIG": str(explicit)}, cwd=cwd)
     assert settings.report.trend_weeks == 20
-    assert settings.ingest.batch_size == 5000
+    assert settings.ingest.batch_size == 20_000
 
 
 def test_settings_empty_config_env_falls_back_to_cwd_file(tmp_path: Path) -> None:
