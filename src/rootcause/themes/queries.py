@@ -98,31 +98,18 @@ def texts_of(*, session: Session, ids: Sequence[int]) -> list[str]:
     return [found[i] for i in ids]
 
 
-def _cached(embedder: str, weeks: Sequence[str], *columns: Any) -> Any:
-    return (
-        select(*columns)
-        .join(Complaint, col(Complaint.id) == col(Embedding.complaint_id))
-        .where(col(Embedding.embedder) == embedder, col(Complaint.week).in_(list(weeks)))
-    )
-
-
-def uncached_ids(*, session: Session, embedder: str, weeks: Sequence[str]) -> set[int]:
-    """Ids of the window's complaints with no stored vector under `embedder` (the new ones:
-    a week's worth, where the cached ones are a whole window's)."""
-    stored = select(col(Embedding.complaint_id)).where(
-        col(Embedding.complaint_id) == col(Complaint.id), col(Embedding.embedder) == embedder
-    )
-    q = select(col(Complaint.id)).where(col(Complaint.week).in_(list(weeks)), ~stored.exists())
-    return {int(i) for i in session.scalars(q) if i is not None}
-
-
 def cached_vector_pages(
     *, session: Session, embedder: str, weeks: Sequence[str], page: int = 20_000
 ) -> Iterator[tuple[list[int], list[bytes]]]:
     """Stored vectors of the window's complaints under `embedder`, a page of (ids, vectors) at a
     time: a million of them would not fit comfortably as Python objects at once, and a page is
     decoded with one numpy call instead of one per complaint."""
-    q = _cached(embedder, weeks, col(Embedding.complaint_id), col(Embedding.vector))
+    # The window's ids as a subquery, not a join: SQLite then walks the vectors' index in id
+    # order (1.2M vectors: 2.5 s, against 3.3-4.3 s joined).
+    in_window = select(col(Complaint.id)).where(col(Complaint.week).in_(list(weeks)))
+    q = select(col(Embedding.complaint_id), col(Embedding.vector)).where(
+        col(Embedding.embedder) == embedder, col(Embedding.complaint_id).in_(in_window)
+    )
     for part in _pages(session, q, page):
         ids, vectors = zip(*part, strict=True)
         yield [int(i) for i in ids], [bytes(v) for v in vectors]
