@@ -139,9 +139,16 @@ def _snapshot_hash(session: Session) -> tuple[str, datetime | None]:
 
 
 def build_context(
-    *, session: Session, week: IsoWeek, taxonomy: Taxonomy, title: str, trend_weeks: int
+    *,
+    session: Session,
+    week: IsoWeek,
+    taxonomy: Taxonomy,
+    title: str,
+    trend_weeks: int,
+    by_cause: dict[tuple[str, str], int] | None = None,
 ) -> ReportContext:
-    """Gather everything the report for `week` shows."""
+    """Gather everything the report for `week` shows. `by_cause`: complaints per (week, cause)
+    over the trend's weeks when the caller has counted them (`WeekThemes.week_causes`)."""
     weeks = week.window(trend_weeks)
     names = [str(w) for w in weeks]
     counts = store.weekly_channel_counts(session=session, weeks=names)
@@ -167,7 +174,8 @@ def build_context(
         )
     ).one()
     sample = store.complaints_between(session=session, start=week.start, end=week.end, limit=3)
-    by_cause = store.weekly_cause_counts(session=session, weeks=names)
+    if by_cause is None:
+        by_cause = store.weekly_cause_counts(session=session, weeks=names)
     classified = sum(n for (w, _), n in by_cause.items() if w == names[-1])
     causes = [
         CauseRow(cause=c.name, label=c.label, owner=c.owner,

@@ -7,7 +7,7 @@ so the same query serves SQLite and PostgreSQL and never ships thousands of ids 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -298,11 +298,17 @@ def complaints_per_week(*, session: Session, weeks: Sequence[str]) -> dict[str, 
 @dataclass(frozen=True)
 class WindowTally:
     """The window's assignments counted once: per (theme or None, week), per (theme, cause), and
-    how many were assigned by the fit for `week` (for `window_is_mined`'s test)."""
+    how many were assigned by the fit for `week` (for `window_is_mined`'s test).
+
+    `week_causes` counts the classified ones per (week, effective cause), as
+    `store.weekly_cause_counts` does: for a mined window (every complaint assigned) the two
+    are equal, and the report takes them from here instead of a second pass over the window.
+    """
 
     weekly: dict[tuple[int | None, str], int]
     causes: dict[tuple[int, str], int]
     assigned_now: int
+    week_causes: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def window_tally(
@@ -321,10 +327,13 @@ def window_tally(
     if causes:
         human = human_causes()
         cause: Any = func.coalesce(human.c.cause, col(Classification.cause), UNCLASSIFIED)
+        classified: Any = case((col(Classification.complaint_id).is_(None), 0), else_=1)
     else:
-        cause = literal(UNCLASSIFIED)
+        cause, classified = literal(UNCLASSIFIED), literal(0)
     q = (
-        select(col(ThemeAssignment.theme_id), col(Complaint.week), cause, now, func.count())
+        select(
+            col(ThemeAssignment.theme_id), col(Complaint.week), cause, classified, now, func.count()
+        )
         .join(Complaint, col(Complaint.id) == col(ThemeAssignment.complaint_id))
         .where(col(Complaint.week).in_(list(weeks)))
     )
@@ -332,19 +341,24 @@ def window_tally(
         q = q.outerjoin(
             Classification, col(Classification.complaint_id) == col(Complaint.id)
         ).outerjoin(human, human.c.complaint_id == col(Complaint.id))
-        q = q.group_by(col(ThemeAssignment.theme_id), col(Complaint.week), cause, now)
+        q = q.group_by(col(ThemeAssignment.theme_id), col(Complaint.week), cause, classified, now)
     else:
         q = q.group_by(col(ThemeAssignment.theme_id), col(Complaint.week), now)
     weekly: dict[tuple[int | None, str], int] = {}
     mix: dict[tuple[int, str], int] = {}
+    week_causes: dict[tuple[str, str], int] = {}
     assigned_now = 0
-    for theme, complaint_week, verdict, current, n in session.execute(q):
+    for theme, complaint_week, verdict, has_verdict, current, n in session.execute(q):
         key = None if theme is None else int(theme)
         weekly[(key, complaint_week)] = weekly.get((key, complaint_week), 0) + int(n)
         if key is not None and causes:
             mix[(key, verdict)] = mix.get((key, verdict), 0) + int(n)
+        if has_verdict:
+            week_causes[(complaint_week, verdict)] = week_causes.get(
+                (complaint_week, verdict), 0
+            ) + int(n)
         assigned_now += int(n) if current else 0
-    return WindowTally(weekly, mix, assigned_now)
+    return WindowTally(weekly, mix, assigned_now, week_causes)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ representative complaints are all queries over `theme`, `themeassignment`, `comp
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
@@ -73,6 +73,9 @@ class WeekThemes:
     themes: tuple[ThemeRow, ...]
     rule: str
     mined: bool = True
+    # The window's classified complaints per (week, cause), counted with the themes when the
+    # window is mined and details were asked for; else empty (see `WindowTally.week_causes`).
+    week_causes: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -183,6 +186,7 @@ def week_summary(
         themes=tuple(rows),
         rule=status_rule(cfg),
         mined=mined,
+        week_causes=dict(tally.week_causes) if mined and details else {},
     )
 
 

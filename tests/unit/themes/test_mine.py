@@ -321,3 +321,36 @@ def test_mine_run_counts_what_a_summary_counts_after_it(engine, settings):
     assert week_summary(engine, settings, W40, tally=run.tally()) == week_summary(
         engine, settings, W40
     )
+
+
+def test_mine_summary_counts_causes_per_week_as_the_report_would(engine, settings, mined):
+    # The report takes its weekly cause counts from a mined window's tally: they must equal
+    # store.weekly_cause_counts, where a label overrides a verdict and an unclassified
+    # complaint (labelled or not) is not counted.
+    from datetime import UTC, datetime
+
+    from rootcause.models import Complaint
+    from rootcause.store import add_label, insert_classifications, weekly_cause_counts
+
+    with session_scope(engine) as session:
+        ids = list(session.scalars(select(Complaint.id).order_by(Complaint.id)))
+        verdict = {
+            "confidence": 0.9, "scores": {}, "secondary": [], "evidence": [],
+            "needs_review": False, "churn_risk": False, "model_version": "m",
+            "taxonomy_version": "t", "classified_at": datetime(2026, 12, 1, tzinfo=UTC),
+        }  # fmt: skip
+        causes = ("process_gap", "other", "agent_error")
+        rows = [{"complaint_id": i, "cause": causes[n % 3], **verdict} for n, i in enumerate(ids)]
+        insert_classifications(session=session, rows=rows[:-5])
+        add_label(session=session, complaint_id=ids[0], cause="order_mixup", author="a")
+        add_label(session=session, complaint_id=ids[-1], cause="order_mixup", author="a")
+    summary = week_summary(engine, settings, W40)
+    with session_scope(engine) as session:
+        expected = weekly_cause_counts(session=session, weeks=list(summary.weeks))
+    assert summary.mined and summary.week_causes == expected
+    assert sum(expected.values()) == len(ids) - 5  # the five unclassified are left out
+    assert sum(n for (_, c), n in expected.items() if c == "order_mixup") == 1  # the label
+    # Not counted when the window is not mined as it stands.
+    with session_scope(engine) as session:
+        add_complaints(session, W40, ["a new complaint after the fit"])
+    assert week_summary(engine, settings, W40).week_causes == {}
