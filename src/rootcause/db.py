@@ -8,7 +8,7 @@ SQLite, which cannot ALTER most things in place) and brought up to date when the
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,31 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def stream_rows(session: Session, q: Any, page: int = 20_000) -> Iterator[Sequence[Any]]:
+    """The rows of `q` a page at a time, as plain tuples of what the driver returns (so only
+    for integer, text and bytes columns: nothing is converted).
+
+    A window is a million rows, and SQLAlchemy's per-row work was most of reading one: on
+    SQLite the query goes straight to the driver's cursor (1.2M window complaints: 3.7 s
+    through a Core connection, 1.0-1.3 s this way). Elsewhere it streams through Core, whose
+    server-side cursor keeps PostgreSQL from sending the whole result at once.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        result = connection.execute(q.execution_options(yield_per=page))
+        yield from result.partitions()
+        return
+    compiled = q.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), [params[name] for name in compiled.positiontup or ()])
+        while rows := cursor.fetchmany(page):
+            yield rows
+    finally:
+        cursor.close()
 
 
 def _alembic_config(engine: Engine) -> Any:

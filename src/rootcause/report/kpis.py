@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import Text, and_, case, cast, func, or_, select
 from sqlmodel import Session, col
 
+from rootcause.db import stream_rows
+from rootcause.gcpause import paused_gc
 from rootcause.models import Classification, Complaint, Label
 from rootcause.period import IsoWeek
 
@@ -203,19 +205,21 @@ def theme_split(
 
     from rootcause.models import ThemeAssignment
 
-    rows = session.execute(
+    q = (
         select(
             col(Complaint.channel), col(Complaint.product), cast(col(Classification.evidence), Text)
         )
         .join(ThemeAssignment, col(ThemeAssignment.complaint_id) == col(Complaint.id))
         .outerjoin(Classification, col(Classification.complaint_id) == col(Complaint.id))
         .where(col(ThemeAssignment.theme_id) == theme_id, col(Complaint.week).in_(list(weeks)))
-    ).all()
+    )
     channels, products, rules = Counter[str](), Counter[str](), Counter[str]()
-    for channel, product, evidence in rows:
-        channels[channel or "unknown"] += 1
-        products[product or "unknown"] += 1
-        if evidence and '"rule"' in evidence:
-            found = json.loads(evidence)
-            rules.update({e.get("pattern", "") for e in found if e.get("kind") == "rule"})
+    with paused_gc():  # a big theme is 100k rows
+        for page in stream_rows(session, q):
+            for channel, product, evidence in page:
+                channels[channel or "unknown"] += 1
+                products[product or "unknown"] += 1
+                if evidence and '"rule"' in evidence:
+                    found = json.loads(evidence)
+                    rules.update({e.get("pattern", "") for e in found if e.get("kind") == "rule"})
     return ThemeSplit(channels.most_common(top), products.most_common(top), rules.most_common(top))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, literal, select, update
 from sqlmodel import Session, col
 
+from rootcause.db import stream_rows
 from rootcause.errors import RootcauseError
 from rootcause.gcpause import paused_gc
 from rootcause.models import (
@@ -30,7 +31,6 @@ from rootcause.store import insert_ignoring_conflicts, sqlite_time
 
 UNCLASSIFIED = "unclassified"
 _INSERT_CHUNK = 2000
-_PAGE = 20_000  # rows per fetch when streaming a window
 
 
 class UnknownThemeError(RootcauseError):
@@ -72,7 +72,7 @@ def window_complaints(*, session: Session, weeks: Sequence[str]) -> WindowCompla
     )
     window = WindowComplaints([], [], [])
     with paused_gc():
-        for page in _pages(session, q):
+        for page in stream_rows(session, q):
             ids, weeks_, keys = zip(*page, strict=True)
             window.ids.extend(ids)
             window.weeks.extend(weeks_)
@@ -110,34 +110,9 @@ def cached_vector_pages(
     q = select(col(Embedding.complaint_id), col(Embedding.vector)).where(
         col(Embedding.embedder) == embedder, col(Embedding.complaint_id).in_(in_window)
     )
-    for part in _pages(session, q, page):
+    for part in stream_rows(session, q, page):
         ids, vectors = zip(*part, strict=True)
         yield [int(i) for i in ids], [bytes(v) for v in vectors]
-
-
-def _pages(session: Session, q: Any, page: int = _PAGE) -> Iterator[Sequence[Any]]:
-    """The rows of `q` a page at a time, as plain tuples of what the driver returns (so only
-    for integer, text and bytes columns: nothing is converted).
-
-    A window is a million rows, and SQLAlchemy's per-row work was most of reading one: on
-    SQLite the query goes straight to the driver's cursor (1.2M window complaints: 3.7 s
-    through a Core connection, 1.0-1.3 s this way). Elsewhere it streams through Core, whose
-    server-side cursor keeps PostgreSQL from sending the whole result at once.
-    """
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        result = connection.execute(q.execution_options(yield_per=page))
-        yield from result.partitions()
-        return
-    compiled = q.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.params
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(str(compiled), [params[name] for name in compiled.positiontup or ()])
-        while rows := cursor.fetchmany(page):
-            yield rows
-    finally:
-        cursor.close()
 
 
 def store_vectors(*, session: Session, embedder: str, vectors: Iterable[tuple[int, bytes]]) -> None:
