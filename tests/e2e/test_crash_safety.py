@@ -413,8 +413,14 @@ def test_themes_killed_while_fitting_or_saving_leave_the_registry_as_it_was(
     _kill(proc)
     assert _theme_state(db_url) == before
 
-    # Killed inside the save: themes updated and added, the window's assignments just deleted.
-    _kill_stalled(args, cli_env, tmp_path, RC_STALL_SQL="DELETE FROM themeassignment")
+    # Killed inside the save: themes updated and added, the window's assignments just
+    # overwritten (SQLite upserts them in place; PostgreSQL deletes them, then copies).
+    written = (
+        "INSERT INTO themeassignment"
+        if db_url.startswith("sqlite")
+        else "DELETE FROM themeassignment"
+    )
+    _kill_stalled(args, cli_env, tmp_path, RC_STALL_SQL=written)
     assert _theme_state(db_url) == before
 
     rerun = subprocess.run(mine, env=cli_env, capture_output=True, text=True, check=True)
