@@ -157,6 +157,8 @@ def write_markdown(
     report: dict[str, object] | None = None,
     weekly: dict[str, object] | None = None,
 ) -> str:
+    from rootcause.settings import IngestSettings
+
     lines = [
         "# Benchmarks",
         "",
@@ -167,7 +169,8 @@ def write_markdown(
         "## Ingest (CSV -> SQLite, validate + redact + de-duplicate)",
         "",
         "Generated complaints (`bench/generate.py`), 12 weeks, six channels; one process, "
-        "batches of 5,000 rows, one transaction each. Peak RSS is the ingest process's own. "
+        f"batches of {IngestSettings().batch_size:,} rows (the default), one transaction each. "
+        "Peak RSS is the ingest process's own. "
         "Goal (issue 2): at least 50,000 rows/s into SQLite with memory flat in the row count.",
         "",
         "| rows | file | time | rows/s | peak RSS | re-run (all duplicates) |",
