@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 WEEK ?=
 BERTOPIC := bertopic==0.17.4
 
-.PHONY: setup report test lint typecheck bench train clean
+.PHONY: setup report test lint typecheck bench train vectors clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,11 @@ bench: setup
 
 train: setup
 	$(BIN)/rootcause train
+
+# The classifier's word vectors, from a sentence-transformer folder on disk (needs the extra:
+# pip install -e '.[transformers]'); run `make train` after, since the model reads the table.
+vectors: setup
+	$(BIN)/python -m rootcause.classify.vectors --model $(MODEL)
 
 clean:
 	rm -rf $(VENV) reports/out .pytest_cache .mypy_cache .ruff_cache rootcause.db rootcause.db-wal rootcause.db-shm

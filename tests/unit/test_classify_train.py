@@ -41,6 +41,26 @@ def test_classify_train_saves_a_loadable_pipeline(small_model):
     assert abs(sum(pred.scores.values()) - 1) < 0.01
 
 
+def test_classify_train_word_vector_branch_learns_on_its_own(small_model, taxonomy, examples):
+    # The textcat averages a bag of words with a softmax over word vectors; the vector branch
+    # alone must beat always answering the commonest cause on the texts the model never saw.
+    from collections import Counter
+
+    from rootcause.classify.vectors import vectors_digest
+
+    out, _ = small_model
+    clf = Classifier(out)
+    assert clf.meta["vectors"] == vectors_digest()
+    _, _, unseen = stratified_split(examples, dev_share=0.0, test_share=0.5, seed=1)
+    docs = [clf.nlp.make_doc(ex.text) for ex in unseen]
+    probs = clf.textcat.model.layers[1].predict(docs)
+    labels = clf.textcat.labels
+    guesses = [labels[int(row.argmax())] for row in probs]
+    right = sum(g == ex.cause for g, ex in zip(guesses, unseen, strict=True))
+    majority = Counter(ex.cause for ex in unseen).most_common(1)[0][1]
+    assert right / len(unseen) > majority / len(unseen) + 0.2
+
+
 def test_classify_train_split_keeps_every_cause(examples):
     train, dev, test = stratified_split(examples, dev_share=0.1, test_share=0.1, seed=3)
     assert len(train) + len(dev) + len(test) == len(examples)

@@ -29,6 +29,7 @@ from rootcause.classify.nlp import (  # importing it registers our factories
 )
 from rootcause.classify.text import LEXICON_WORD, model_text
 from rootcause.classify.train import META_FILE
+from rootcause.classify.vectors import load_vectors, vectors_digest
 from rootcause.errors import RootcauseError
 from rootcause.gcpause import paused_gc
 
@@ -66,10 +67,22 @@ class Classifier:
         self.threshold: float = float(self.meta["review_threshold"])
         self.lexicon: dict[str, dict[str, float]] = self.meta["lexicon"]
         self.nlp = spacy.load(path)
+        if self.meta.get("vectors"):
+            self._attach_vectors(self.meta["vectors"])
         # `predict` drives the three components itself (see `_predict_batch`).
         self.ruler: TaxonomyRuler = self.nlp.get_pipe(RULER)  # type: ignore[assignment]
         self.textcat: TextCategorizer = self.nlp.get_pipe(TEXTCAT)  # type: ignore[assignment]
         self.cause_scores: CauseScores = self.nlp.get_pipe(SCORES)  # type: ignore[assignment]
+
+    def _attach_vectors(self, digest: str) -> None:
+        """Set the shipped word-vector table on the vocabulary: the model was trained on it,
+        and a different table would give different answers, so a mismatch is an error."""
+        if vectors_digest() != digest:
+            raise RootcauseError(
+                f"{self.path}: trained on word vectors {digest}, but the package has "
+                f"{vectors_digest()} (run `rootcause train`)"
+            )
+        self.nlp.vocab.vectors = load_vectors(self.nlp.vocab.strings)
 
     def predict(
         self, texts: Iterable[str], *, batch_size: int = 4096, batch_chars: int = 1_000_000

@@ -23,13 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
+from spacy.strings import StringStore
 from spacy.training import Example
+from spacy.vectors import Vectors
 from thinc.api import fix_random_seed
 
 from rootcause.classify.data import LabelledText, stratified_split
 from rootcause.classify.evaluate import classification_metrics, expected_calibration_error
 from rootcause.classify.nlp import SCORES, add_rules, build_nlp, combine, rule_counts
 from rootcause.classify.text import LEXICON_WORD, model_text
+from rootcause.classify.vectors import load_vectors, vectors_digest
 from rootcause.errors import ConfigError, RootcauseError
 from rootcause.taxonomy import Taxonomy
 
@@ -107,6 +110,7 @@ class TrainConfig:
     batch_size: int = 32
     dropout: float = 0.2
     ngram_size: int = 2
+    static_vectors: bool = True
     dev_share: float = 0.1
     test_share: float = 0.1
     rule_weights: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
@@ -128,11 +132,20 @@ def load_config(path: Path = CONFIG_PATH) -> tuple[TrainConfig, bytes]:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def model_version(config_bytes: bytes, examples: Sequence[LabelledText], taxonomy: Taxonomy) -> str:
+def model_version(
+    config_bytes: bytes,
+    examples: Sequence[LabelledText],
+    taxonomy: Taxonomy,
+    vectors: str | None = None,
+) -> str:
+    """Hash of everything the model is trained from; `vectors` is the word-vector table's
+    digest when the model reads one."""
     digest = hashlib.sha256(config_bytes)
     digest.update(taxonomy.version.encode())
     for module in ("text.py", "nlp.py"):  # what the model reads and how rules are scored
         digest.update((Path(__file__).resolve().parent / module).read_bytes())
+    if vectors:
+        digest.update(vectors.encode())
     for ex in examples:
         digest.update(f"{ex.cause}\t{ex.text}\n".encode())
     return digest.hexdigest()[:12]
@@ -251,7 +264,9 @@ def train_classifier(
         examples, dev_share=config.dev_share, test_share=config.test_share, seed=config.seed
     )
     train += train_only
-    nlp = build_nlp(taxonomy, ngram_size=config.ngram_size)
+    spacy_strings = StringStore()
+    vectors = load_vectors(spacy_strings) if config.static_vectors else None
+    nlp = build_nlp(taxonomy, ngram_size=config.ngram_size, vectors=vectors)
     train_examples = [
         Example.from_dict(
             nlp.make_doc(ex.text), {"cats": {c: float(c == ex.cause) for c in causes}}
@@ -287,11 +302,16 @@ def train_classifier(
     test_pred = [max(s, key=s.__getitem__) for s in after]
     correct = [p == g for p, g in zip(test_pred, test_gold, strict=True)]
 
-    version = model_version(config_bytes, [*examples, *train_only], taxonomy)
+    digest = vectors_digest() if vectors is not None else None
+    version = model_version(config_bytes, [*examples, *train_only], taxonomy, digest)
     nlp.add_pipe(SCORES, config={"rule_weight": weight, "temperature": temperature})
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     nlp.meta.update({"name": "rootcause_causes", "version": "0.0.0", "description": version})
+    if vectors is not None:
+        # The table ships once, in the package (`vectors.VECTORS_DIR`), and `Classifier` sets it
+        # on the loaded vocabulary; a copy in every saved model would be 11 MB more each.
+        nlp.vocab.vectors = Vectors(strings=nlp.vocab.strings, shape=(0, vectors.shape[1]))
     nlp.to_disk(staging)
     report = TrainReport(
         version=version, path=str(out_dir),
@@ -312,6 +332,7 @@ def train_classifier(
         "taxonomy_version": taxonomy.version,
         "causes": causes,
         "lexicon": _lexicon(train, causes),
+        "vectors": digest,
     }
     (staging / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     _replace_dir(staging, out_dir)
