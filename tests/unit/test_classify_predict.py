@@ -63,3 +63,19 @@ def test_classify_predict_leaves_the_garbage_collector_as_it_found_it(clf):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_classify_predict_evidence_words_are_each_documents_own_lexicon_words(clf):
+    # The lexicon is looked up for a whole batch at once; every document must get exactly its
+    # own tokens that are in some cause's lexicon, in order, and none from its neighbours.
+    lexicon = set().union(*clf.lexicon.values())
+    texts = ["", "agent hung up", "", "Hung", "nothing here", "the refund agent", ""]
+    docs = [clf.nlp.make_doc(model_text(t)) for t in texts]
+    want = [[t.lower_ for t in doc if t.lower_ in lexicon] for doc in docs]
+    assert clf._lexicon_words(docs) == want
+    assert want[1] and want[3] == ["hung"]  # the case holds: these words are in the lexicon
+    [pred] = list(clf.predict(["The agent HUNG up on me."]))
+    tokens = [e for e in pred.evidence if e["kind"] == "token"]
+    assert tokens and all(e["text"] in clf.lexicon[pred.cause] for e in tokens)
+    weights = [e["weight"] for e in tokens]
+    assert weights == sorted(weights, reverse=True) and len(tokens) <= 3

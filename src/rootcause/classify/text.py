@@ -73,5 +73,5 @@ def model_text(text: str) -> str:
     return "".join(parts)
 
 
-# The words the evidence lexicon is built from (training) and looked up with (predict).
+# Which tokens may enter the evidence lexicon (training); `predict` looks the lexicon up by token.
 LEXICON_WORD = re.compile(r"[a-z][a-z']{2,}")

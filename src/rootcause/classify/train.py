@@ -152,14 +152,14 @@ def model_version(
 
 
 def _lexicon(
-    examples: Sequence[LabelledText], causes: Sequence[str], top: int = 400
+    nlp: Language, examples: Sequence[LabelledText], causes: Sequence[str], top: int = 400
 ) -> dict[str, dict[str, float]]:
-    """Naive-Bayes log-count ratios: the words that most favour each cause (shown as evidence)."""
+    """Naive-Bayes log-count ratios: the words that most favour each cause (shown as evidence).
+    Words are the tokenizer's, lower-cased, as `predict` looks them up."""
     counts = {c: Counter[str]() for c in causes}
     for ex in examples:
-        counts[ex.cause].update(
-            set(w for w in LEXICON_WORD.findall(ex.text.lower()) if w not in _STOP)
-        )
+        words = {tok.lower_ for tok in nlp.make_doc(ex.text)}
+        counts[ex.cause].update(w for w in words if LEXICON_WORD.fullmatch(w) and w not in _STOP)
     vocab = set().union(*counts.values())
     out: dict[str, dict[str, float]] = {}
     for c in causes:
@@ -331,7 +331,7 @@ def train_classifier(
         "config": asdict(config),
         "taxonomy_version": taxonomy.version,
         "causes": causes,
-        "lexicon": _lexicon(train, causes),
+        "lexicon": _lexicon(nlp, train, causes),
         "vectors": digest,
     }
     (staging / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
