@@ -83,10 +83,11 @@ class Classifier:
     def _attach_vectors(self, digest: str) -> None:
         """Set the shipped word-vector table on the vocabulary: the model was trained on it,
         and a different table would give different answers, so a mismatch is an error."""
-        if vectors_digest() != digest:
+        shipped = vectors_digest()
+        if shipped != digest:
             raise RootcauseError(
                 f"{self.path}: trained on word vectors {digest}, but the package has "
-                f"{vectors_digest()} (run `rootcause train`)"
+                f"{shipped} (run `rootcause train`)"
             )
         self.nlp.vocab.vectors = load_vectors(self.nlp.vocab.strings)
 

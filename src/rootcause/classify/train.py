@@ -264,8 +264,7 @@ def train_classifier(
         examples, dev_share=config.dev_share, test_share=config.test_share, seed=config.seed
     )
     train += train_only
-    spacy_strings = StringStore()
-    vectors = load_vectors(spacy_strings) if config.static_vectors else None
+    vectors = load_vectors(StringStore()) if config.static_vectors else None
     nlp = build_nlp(taxonomy, ngram_size=config.ngram_size, vectors=vectors)
     train_examples = [
         Example.from_dict(

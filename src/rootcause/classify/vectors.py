@@ -36,6 +36,8 @@ TABLE_FILE = "table.npy"  # float16 rows, one per word of WORDS_FILE
 WORDS_FILE = "words.txt"
 META_FILE = "meta.json"
 COMMON_WORDS = 20_000
+SIF = 1e-3  # a word of frequency p weighs SIF / (SIF + p)
+MIN_WEIGHT = 0.2  # words weighing less are left out of the table
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
 
@@ -89,8 +91,8 @@ def build_table(
     log_probs: dict[str, float],
     *,
     dims: int = 256,
-    sif: float = 1e-3,
-    min_weight: float = 0.2,
+    sif: float = SIF,
+    min_weight: float = MIN_WEIGHT,
 ) -> tuple[list[str], NDArray[np.float16]]:
     """The kept words and one row each: the embedding, PCA-reduced to `dims`, scaled by
     w = sif / (sif + p). Words with w < `min_weight` are left out: at 0.2 that is 23 words
@@ -157,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return model.encode(batch, batch_size=256, show_progress_bar=False)
 
     words, table = build_table(words, encode, log_probs, dims=args.dims)
-    source = {"model": args.source or str(args.model), "sif": 1e-3, "min_weight": 0.2}
+    source = {"model": args.source or str(args.model), "sif": SIF, "min_weight": MIN_WEIGHT}
     save_table(args.out, words, table, source)
     print(f"{args.out}: {len(words)} words x {table.shape[1]} dims")
 
