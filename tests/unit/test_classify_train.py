@@ -78,3 +78,20 @@ def test_classify_train_rebuild_matches_the_shipped_model(tmp_path, taxonomy, ex
     assert report.version == shipped["version"]
     assert abs(report.test["accuracy"] - shipped["test"]["accuracy"]) <= 0.02
     assert abs(report.test["macro_f1"] - shipped["test"]["macro_f1"]) <= 0.02
+
+
+def test_classify_training_data_is_varied_and_apart_from_the_eval_sets():
+    """The team data keeps the breadth the classifier needs, and no eval text leaks into it."""
+    root = training_dir()
+    rows = [json.loads(line) for path in sorted(root.glob("*.jsonl")) for line in path.open()]
+    assert len(rows) >= 3000
+    assert len({row["industry"] for row in rows}) >= 8
+    channels = {"email", "chat", "phone_notes", "survey", "review", "social", "letter", "web_form"}
+    assert {row["channel"] for row in rows} == channels
+    words = [len(row["text"].split()) for row in rows]
+    assert min(words) <= 5 and max(words) >= 200
+    texts = {row["text"].strip().lower() for row in rows}
+    assert len(texts) == len(rows), "duplicate training texts"
+    eval_dir = root.parent / "eval"
+    held_out = [json.loads(line) for path in eval_dir.glob("*.jsonl") for line in path.open()]
+    assert held_out and not texts & {row["text"].strip().lower() for row in held_out}
