@@ -83,7 +83,7 @@ def test_classify_train_rebuild_matches_the_shipped_model(tmp_path, taxonomy, ex
 def test_classify_training_data_is_varied_and_apart_from_the_eval_sets():
     """The team data keeps the breadth the classifier needs, and no eval text leaks into it."""
     root = training_dir()
-    rows = [json.loads(line) for path in sorted(root.glob("*.jsonl")) for line in path.open()]
+    rows = [json.loads(line) for path in root.glob("*.jsonl") for line in _lines(path)]
     assert len(rows) >= 3000
     assert len({row["industry"] for row in rows}) >= 8
     channels = {"email", "chat", "phone_notes", "survey", "review", "social", "letter", "web_form"}
@@ -93,5 +93,9 @@ def test_classify_training_data_is_varied_and_apart_from_the_eval_sets():
     texts = {row["text"].strip().lower() for row in rows}
     assert len(texts) == len(rows), "duplicate training texts"
     eval_dir = root.parent / "eval"
-    held_out = [json.loads(line) for path in eval_dir.glob("*.jsonl") for line in path.open()]
+    held_out = [json.loads(line) for path in eval_dir.glob("*.jsonl") for line in _lines(path)]
     assert held_out and not texts & {row["text"].strip().lower() for row in held_out}
+
+
+def _lines(path):
+    return path.read_text(encoding="utf-8").splitlines()
