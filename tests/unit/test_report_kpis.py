@@ -102,6 +102,29 @@ def test_report_summary_sentences_come_from_the_numbers():
     assert 1 <= len(summarise(_Context(prior_mean=None))) <= 5
 
 
+def test_report_kpis_theme_split_breaks_ties_by_name_not_by_row_order(engine):
+    """The database may return a theme's rows in any order (PostgreSQL's parallel scans do);
+    the split, and so the PDF, must not follow it. Rows go in reverse order of name."""
+    from rootcause.models import Theme, ThemeAssignment
+
+    with session_scope(engine) as session:
+        theme = Theme(label="t", first_seen_week=str(WEEK), last_seen_week=str(WEEK),
+                      created_at=MONDAY, updated_at=MONDAY)  # fmt: skip
+        session.add(theme)
+        rows = [_complaint(n, MONDAY) for n in range(3)]
+        for c, name in zip(rows, ("web", "email", "chat"), strict=True):
+            c.channel, c.product = name, f"{name}-plan"
+        session.add_all(rows)
+        session.flush()
+        for c in rows:
+            session.add(ThemeAssignment(complaint_id=c.id, theme_id=theme.id, probability=0.5,
+                                        window_end_week=str(WEEK), assigned_at=MONDAY))  # fmt: skip
+    with session_scope(engine) as session:
+        split = kpis.theme_split(session=session, theme_id=theme.id, weeks=[str(WEEK)], top=2)
+    assert split.channels == [("chat", 1), ("email", 1)]
+    assert split.products == [("chat-plan", 1), ("email-plan", 1)]
+
+
 def test_report_kpis_theme_split_counts_channels_products_and_rules(engine):
     from rootcause.models import Theme, ThemeAssignment
 

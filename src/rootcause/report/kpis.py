@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -135,6 +135,13 @@ def _repeats(session: Session, week: IsoWeek) -> tuple[int, int]:
     return identified, repeats
 
 
+def most_common(counts: Mapping[str, int], top: int | None = None) -> list[tuple[str, int]]:
+    """Largest counts first, ties by name. `Counter.most_common` keeps ties in insertion order,
+    which follows the database's row order: PostgreSQL's parallel scans vary it between two runs
+    on the same data, and so did the bytes of the same week's PDF."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+
+
 @dataclass(frozen=True)
 class ParetoBar:
     cause: str
@@ -147,7 +154,7 @@ def pareto(counts: dict[str, int], labels: dict[str, str]) -> list[ParetoBar]:
     """Causes from most to least frequent with the running share (the 80% line reads off it)."""
     total = sum(counts.values())
     out, running = [], 0
-    for cause, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+    for cause, n in most_common(counts):
         running += n
         out.append(ParetoBar(cause, labels.get(cause, cause), n, running / total if total else 0))
     return out
@@ -222,4 +229,6 @@ def theme_split(
                 if evidence and '"rule"' in evidence:
                     found = json.loads(evidence)
                     rules.update({e.get("pattern", "") for e in found if e.get("kind") == "rule"})
-    return ThemeSplit(channels.most_common(top), products.most_common(top), rules.most_common(top))
+    return ThemeSplit(
+        most_common(channels, top), most_common(products, top), most_common(rules, top)
+    )
