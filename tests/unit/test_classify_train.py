@@ -10,6 +10,7 @@ import pytest
 from rootcause.classify.data import read_dir, stratified_split
 from rootcause.classify.predict import DEFAULT_MODEL, Classifier
 from rootcause.classify.train import META_FILE, load_config, train_classifier
+from rootcause.errors import ConfigError
 from rootcause.resources import training_dir
 
 
@@ -59,6 +60,15 @@ def test_classify_train_word_vector_branch_learns_on_its_own(small_model, taxono
     right = sum(g == ex.cause for g, ex in zip(guesses, unseen, strict=True))
     majority = Counter(ex.cause for ex in unseen).most_common(1)[0][1]
     assert right / len(unseen) > majority / len(unseen) + 0.2
+
+
+def test_classify_train_config_without_a_rule_weight_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("seed = 1\nrule_weights = []\n")
+    with pytest.raises(ConfigError, match=r"config\.toml: rule_weights needs at least one"):
+        load_config(path)
+    path.write_text("seed = 1\nrule_weights = [0.5]\n")
+    assert load_config(path)[0].rule_weights == (0.5,)
 
 
 def test_classify_train_split_keeps_every_cause(examples):

@@ -2,8 +2,8 @@
 
 Reproducible: a fixed seed, a config file in the repository, and a version that is a hash of the
 config, the training data, the taxonomy and the code that prepares text and scores rules. The
-held-out dev split chooses the rule weight, the temperature (calibration) and the needs-review
-threshold; the test split is only measured.
+held-out dev split chooses the temperature (calibration), the needs-review threshold and, when
+the config lists more than one, the rule weight; the test split is only measured.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ class TrainConfig:
     static_vectors: bool = True
     dev_share: float = 0.1
     test_share: float = 0.1
-    rule_weights: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+    rule_weights: tuple[float, ...] = (0.5,)
     review_precision: float = 0.90
     adapt_rule_confidence: float = 0.6
     adapt_require_rule: bool = True
@@ -127,6 +127,8 @@ def load_config(path: Path = CONFIG_PATH) -> tuple[TrainConfig, bytes]:
         data = tomllib.loads(raw.decode("utf-8"))
         if "rule_weights" in data:
             data["rule_weights"] = tuple(float(w) for w in data["rule_weights"])
+            if not data["rule_weights"]:
+                raise ValueError("rule_weights needs at least one weight")
         return TrainConfig(**data), raw
     except (tomllib.TOMLDecodeError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
