@@ -26,6 +26,17 @@ def test_classify_adapt_a_rule_of_the_same_cause_lowers_the_bar():
     assert [(c.text, c.cause) for c in kept] == [("a", "process_gap"), ("d", "other")]
 
 
+def test_classify_adapt_a_learned_phrase_backs_a_verdict_as_a_rule_does():
+    phrase = [{"kind": "phrase", "cause": "process_gap", "text": "been trying to"}]
+    token = [{"kind": "token", "cause": "process_gap", "text": "refund", "weight": 2.0}]
+    preds = [
+        Prediction("process_gap", 0.85, {"process_gap": 0.85}, False, phrase),
+        Prediction("process_gap", 0.85, {"process_gap": 0.85}, False, token),  # words: no backing
+    ]
+    kept = trusted(["a", "b"], preds, RULE)
+    assert [c.text for c in kept] == ["a"]
+
+
 def test_classify_adapt_cap_keeps_the_surest_and_counts_a_text_once():
     texts = ["Same text", "same   TEXT", "third", "fourth"]
     preds = [_pred("other", 0.99), _pred("other", 0.99), _pred("other", 0.96), _pred("other", 0.98)]

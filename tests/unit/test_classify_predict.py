@@ -7,6 +7,7 @@ import gc
 import pytest
 
 from rootcause.classify.nlp import rule_spans
+from rootcause.classify.phrases import LEARNED_PREFIX
 from rootcause.classify.predict import DEFAULT_MODEL, Classifier
 from rootcause.classify.text import model_text
 
@@ -36,10 +37,28 @@ def test_classify_predict_scores_and_rules_match_the_spacy_pipeline(clf):
         shown = [
             (e.get("cause", "churn"), e["start"], e["end"])
             for e in pred.evidence
-            if e["kind"] in ("rule", "churn")
+            if e["kind"] in ("rule", "phrase", "churn")
         ]
         assert shown == found
     assert any(p.churn_risk for p in clf.predict(TEXTS))
+
+
+def test_classify_predict_learned_phrases_are_evidence_but_name_no_secondary_cause(clf):
+    learned = {
+        p["pattern"]: p["label"]
+        for p in clf.ruler.patterns
+        if p["id"].startswith(LEARNED_PREFIX) and p["label"] == "agent_error"
+    }
+    assert learned, "the shipped model learned no agent_error phrase"
+    phrase = sorted(learned)[0]
+    # A refund chase (process_gap by the taxonomy's rules) that also holds an agent_error phrase.
+    [pred] = list(clf.predict([f"Still no refund after 6 weeks. {phrase}."]))
+    kinds = {(e["kind"], e["cause"]) for e in pred.evidence if e["kind"] != "token"}
+    assert ("phrase", "agent_error") in kinds and ("rule", "process_gap") in kinds
+    shown = [e for e in pred.evidence if e["kind"] == "phrase"]
+    assert all(e["pattern"] == LEARNED_PREFIX + e["text"].lower() for e in shown)
+    if pred.cause != "agent_error":
+        assert "agent_error" not in pred.secondary
 
 
 def test_classify_predict_results_do_not_depend_on_batching(clf):

@@ -8,6 +8,8 @@ from dataclasses import replace
 import pytest
 
 from rootcause.classify.data import read_dir, stratified_split
+from rootcause.classify.nlp import RULER
+from rootcause.classify.phrases import LEARNED_PREFIX
 from rootcause.classify.predict import DEFAULT_MODEL, Classifier
 from rootcause.classify.train import META_FILE, load_config, train_classifier
 from rootcause.errors import ConfigError
@@ -39,6 +41,8 @@ def test_classify_train_saves_a_loadable_pipeline(small_model):
     [pred] = list(clf.predict(["They sent me the wrong size and half my order was missing."]))
     assert pred.cause == "order_mixup"
     assert any(e["kind"] == "rule" and e["cause"] == "order_mixup" for e in pred.evidence)
+    learned = [p for p in clf.nlp.get_pipe(RULER).patterns if p["id"].startswith(LEARNED_PREFIX)]
+    assert meta["learned_phrases"] == report.learned_phrases == len(learned) > 0
     assert abs(sum(pred.scores.values()) - 1) < 0.01
 
 

@@ -3,7 +3,8 @@
 The shipped model knows the team-written examples; a contact centre's complaints use words the
 team never wrote (product names, local slang). `rootcause adapt` classifies the complaints already
 in the database and keeps only the verdicts it can trust: a confident prediction that a rule of
-the same cause also supports (and, if configured, a very confident one no rule backs). It then
+the same cause, from the taxonomy or a learned phrase, also supports (and, if configured, a very
+confident one no rule backs). It then
 retrains on the team data plus these pseudo-labels (plus every human label). The team data's dev
 and test splits stay untouched, so the adapted model is tuned and measured like the shipped one.
 
@@ -29,7 +30,9 @@ class PseudoLabelRule:
 
 
 def _rule_backed(p: Prediction) -> bool:
-    return any(e.get("kind") == "rule" and e.get("cause") == p.cause for e in p.evidence)
+    return any(
+        e.get("kind") in ("rule", "phrase") and e.get("cause") == p.cause for e in p.evidence
+    )
 
 
 @dataclass(frozen=True, order=True)

@@ -105,6 +105,12 @@ class TaxonomyRuler(SpanRuler):
             self.set_annotations(doc, matches)  # type: ignore[no-untyped-call]
         return doc
 
+    def found(self, doc: Doc) -> list[Span]:
+        """The matches as `rule_spans` would read them back, without writing a span group:
+        predict's path. Building the group and reading it back created every span twice: 1.5%
+        of predict's time on the real complaints, once learned phrases doubled the matches."""
+        return _deduplicated(self.match(doc))
+
     def match(self, doc: Doc) -> list[Span]:
         found = list(self.phrase_matcher(doc))
         if len(self.matcher):
@@ -369,9 +375,13 @@ def rule_spans(doc: Doc) -> list[Any]:
     match the same words count once."""
     if RULES_KEY not in doc.spans:  # most documents: `get` would raise and catch a KeyError
         return []
+    return _deduplicated(doc.spans[RULES_KEY])
+
+
+def _deduplicated(found: Iterable[Span]) -> list[Span]:
     seen: set[tuple[str, int, int]] = set()
     spans = []
-    for span in doc.spans[RULES_KEY]:
+    for span in found:
         key = (span.label_, span.start, span.end)
         if key not in seen:
             seen.add(key)
@@ -427,8 +437,9 @@ class CauseScores:
         column = {c: i for i, c in enumerate(causes)}
         matches = np.zeros((len(docs), len(causes)), dtype="float64")
         for row, doc in enumerate(docs):
-            spans = rule_spans(doc)
-            doc.user_data[RULE_SPANS] = spans
+            spans = doc.user_data.get(RULE_SPANS)
+            if spans is None:  # spaCy's pipeline; predict sets them from `TaxonomyRuler.found`
+                spans = doc.user_data[RULE_SPANS] = rule_spans(doc)
             for span in spans:
                 if span.label_ in column:
                     matches[row, column[span.label_]] += 1

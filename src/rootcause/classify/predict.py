@@ -29,6 +29,7 @@ from rootcause.classify.nlp import (  # importing it registers our factories
     TaxonomyRuler,
     lower_ids,
 )
+from rootcause.classify.phrases import LEARNED_PREFIX
 from rootcause.classify.text import model_text
 from rootcause.classify.train import META_FILE
 from rootcause.classify.vectors import load_vectors, vectors_digest
@@ -125,7 +126,9 @@ class Classifier:
         caller code runs (the batch is built before it is handed out)."""
         with paused_gc():
             batch = [model_text(text) for text in texts]
-            docs = [self.ruler(self.nlp.make_doc(text)) for text in batch]
+            docs = [self.nlp.make_doc(text) for text in batch]
+            for doc in docs:
+                doc.user_data[RULE_SPANS] = self.ruler.found(doc)
             causes = self.textcat.labels
             probs = self.textcat.predict(docs)
             # A document without words gets no opinion from the classifier, as spaCy answers a
@@ -170,9 +173,12 @@ class Classifier:
                     }
                 )
                 continue
+            # A learned phrase is the model's evidence, not the taxonomy's: it names no
+            # secondary cause, and the report's rule tallies leave it out.
+            learned = span.id_.startswith(LEARNED_PREFIX)
             evidence.append(
                 {
-                    "kind": "rule",
+                    "kind": "phrase" if learned else "rule",
                     "cause": span.label_,
                     "text": span.text,
                     "start": span.start_char,
@@ -180,7 +186,7 @@ class Classifier:
                     "pattern": span.id_,
                 }
             )
-            if span.label_ != cause and span.label_ not in secondary:
+            if not learned and span.label_ != cause and span.label_ not in secondary:
                 secondary.append(span.label_)
         weights = self.lexicon.get(cause, {})
         favour = set(filter(weights.__contains__, words))

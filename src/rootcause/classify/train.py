@@ -30,7 +30,8 @@ from thinc.api import fix_random_seed
 
 from rootcause.classify.data import LabelledText, stratified_split
 from rootcause.classify.evaluate import classification_metrics, expected_calibration_error
-from rootcause.classify.nlp import SCORES, add_rules, build_nlp, combine, rule_counts
+from rootcause.classify.nlp import RULER, SCORES, add_rules, build_nlp, combine, rule_counts
+from rootcause.classify.phrases import learned_phrases
 from rootcause.classify.text import LEXICON_WORD, model_text
 from rootcause.classify.vectors import load_vectors, vectors_digest
 from rootcause.errors import ConfigError, RootcauseError
@@ -114,6 +115,8 @@ class TrainConfig:
     dev_share: float = 0.1
     test_share: float = 0.1
     rule_weights: tuple[float, ...] = (0.5,)
+    learned_min_count: int = 8
+    learned_min_precision: float = 0.95
     review_precision: float = 0.90
     adapt_rule_confidence: float = 0.6
     adapt_require_rule: bool = True
@@ -144,7 +147,8 @@ def model_version(
     digest when the model reads one."""
     digest = hashlib.sha256(config_bytes)
     digest.update(taxonomy.version.encode())
-    for module in ("text.py", "nlp.py"):  # what the model reads and how rules are scored
+    # What the model reads, how rules are scored, and which phrases it learns as rules.
+    for module in ("text.py", "nlp.py", "phrases.py"):
         digest.update((Path(__file__).resolve().parent / module).read_bytes())
     if vectors:
         digest.update(vectors.encode())
@@ -236,6 +240,7 @@ class TrainReport:
     rule_weight: float
     temperature: float
     review_threshold: float
+    learned_phrases: int
     dev: dict[str, Any]
     test: dict[str, Any]
     ece_test_before: float
@@ -265,6 +270,7 @@ def train_classifier(
     train, dev, test = stratified_split(
         examples, dev_share=config.dev_share, test_share=config.test_share, seed=config.seed
     )
+    team_train = list(train)  # learned phrases come from people's labels, not pseudo-labels
     train += train_only
     vectors = load_vectors(StringStore()) if config.static_vectors else None
     nlp = build_nlp(taxonomy, ngram_size=config.ngram_size, vectors=vectors)
@@ -276,6 +282,13 @@ def train_classifier(
     ]
     optimizer = nlp.initialize(lambda: train_examples)
     add_rules(nlp, taxonomy)
+    phrases = learned_phrases(
+        nlp,
+        team_train,
+        min_count=config.learned_min_count,
+        min_precision=config.learned_min_precision,
+    )
+    nlp.get_pipe(RULER).add_patterns(phrases)  # type: ignore[attr-defined]
     rng = random.Random(config.seed)
     for _ in range(config.epochs):
         rng.shuffle(train_examples)
@@ -318,6 +331,7 @@ def train_classifier(
         version=version, path=str(out_dir),
         examples={"train": len(train), "dev": len(dev), "test": len(test)},
         rule_weight=weight, temperature=temperature, review_threshold=threshold,
+        learned_phrases=len(phrases),
         dev=classification_metrics(dev_gold, [max(s, key=s.__getitem__) for s in dev_scores],
                                    causes),
         test=classification_metrics(test_gold, test_pred, causes),
